@@ -1,0 +1,65 @@
+import { UsageError } from './errors.js';
+
+export type Address =
+  | { kind: 'unix'; path: string }
+  | { kind: 'tcp'; host: string; port: number };
+
+/** Linux sun_path is 108 bytes including the terminating NUL (unix(7)). */
+export const UNIX_PATH_MAX = 107;
+
+const HOST_PORT = /^(?:\[([0-9A-Fa-f:.]+(?:%[\w.-]+)?)\]|([A-Za-z0-9._-]+)):(\d{1,5})$/;
+
+/**
+ * Parses a target as a user types it:
+ *
+ *   /run/vm.qmp, ./vm.qmp, vm.qmp, unix:/run/vm.qmp   -> Unix socket
+ *   127.0.0.1:4444, localhost:4444, tcp:host:4444     -> TCP
+ *   [::1]:4444, tcp:[::1]:4444                        -> TCP over IPv6
+ *
+ * Anything with a slash, or without a `host:port` shape, is a path: a socket
+ * file named `vm:1` in the current directory is reachable as `./vm:1`.
+ */
+export function parseAddress(target: string): Address {
+  if (target === '') throw new UsageError('empty target: give a socket path or host:port');
+  if (target.startsWith('unix:')) return unixAddress(target.slice(5), target);
+  if (target.startsWith('tcp:')) {
+    const tcp = tcpAddress(target.slice(4));
+    if (!tcp) {
+      throw new UsageError(`bad TCP target '${target}': expected tcp:HOST:PORT or tcp:[IPv6]:PORT`);
+    }
+    return tcp;
+  }
+  if (!target.includes('/')) {
+    const tcp = tcpAddress(target);
+    if (tcp) return tcp;
+  }
+  return unixAddress(target, target);
+}
+
+function unixAddress(path: string, target: string): Address {
+  if (path === '') throw new UsageError(`bad target '${target}': the socket path is empty`);
+  if (Buffer.byteLength(path) > UNIX_PATH_MAX) {
+    throw new UsageError(
+      `socket path is ${Buffer.byteLength(path)} bytes, over the system's limit of ${UNIX_PATH_MAX}: ` +
+        'use a shorter path, a relative one, or a symlink to its directory',
+    );
+  }
+  return { kind: 'unix', path };
+}
+
+function tcpAddress(text: string): Address | undefined {
+  const m = HOST_PORT.exec(text);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) {
+    throw new UsageError(`bad port ${m[3]} in '${text}': ports are 1-65535`);
+  }
+  return { kind: 'tcp', host: (m[1] ?? m[2]) as string, port };
+}
+
+export function formatAddress(address: Address): string {
+  if (address.kind === 'unix') return address.path;
+  return address.host.includes(':')
+    ? `[${address.host}]:${address.port}`
+    : `${address.host}:${address.port}`;
+}

@@ -1,0 +1,84 @@
+/**
+ * Turning values and events into text. Colour is given, never detected here:
+ * `Paint` is a chalk instance chosen per stream by cli/color.ts.
+ */
+import type { ChalkInstance } from 'chalk';
+import { stringifyJson, type JsonValue } from '../protocol/json.js';
+import type { EventMessage } from '../protocol/messages.js';
+
+export type Paint = ChalkInstance;
+
+/** One compact line, exact integers. */
+export function compactJson(value: unknown): string {
+  return stringifyJson(value);
+}
+
+/** Indented JSON with colours (when `paint` has a level above 0). */
+export function prettyJson(value: JsonValue, paint: Paint, indent = '  '): string {
+  if (paint.level === 0) return stringifyJson(value, indent.length);
+  const out: string[] = [];
+  write(value, '', indent, paint, out);
+  return out.join('');
+}
+
+function write(value: JsonValue, current: string, indent: string, paint: Paint, out: string[]): void {
+  if (value === null) {
+    out.push(paint.gray('null'));
+  } else if (typeof value === 'string') {
+    out.push(paint.green(JSON.stringify(value)));
+  } else if (typeof value === 'number' || typeof value === 'bigint') {
+    out.push(paint.yellow(String(value)));
+  } else if (typeof value === 'boolean') {
+    out.push(paint.magenta(String(value)));
+  } else if (Array.isArray(value)) {
+    if (value.length === 0) {
+      out.push('[]');
+      return;
+    }
+    const inner = current + indent;
+    out.push('[\n');
+    value.forEach((item, i) => {
+      out.push(inner);
+      write(item, inner, indent, paint, out);
+      out.push(i < value.length - 1 ? ',\n' : '\n');
+    });
+    out.push(`${current}]`);
+  } else {
+    const entries = Object.entries(value);
+    if (entries.length === 0) {
+      out.push('{}');
+      return;
+    }
+    const inner = current + indent;
+    out.push('{\n');
+    entries.forEach(([k, v], i) => {
+      out.push(`${inner}${paint.cyan(JSON.stringify(k))}: `);
+      write(v, inner, indent, paint, out);
+      out.push(i < entries.length - 1 ? ',\n' : '\n');
+    });
+    out.push(`${current}}`);
+  }
+}
+
+/** The event's own timestamp as ISO 8601 with microseconds (UTC). */
+export function eventTime(event: EventMessage): string {
+  const ts = event.timestamp;
+  if (!ts || typeof ts.seconds !== 'number' || ts.seconds < 0) return '-';
+  const iso = new Date(ts.seconds * 1000).toISOString(); // 2026-11-25T03:33:00.000Z
+  const micro = String(Math.max(0, Math.trunc(ts.microseconds ?? 0))).padStart(6, '0');
+  return `${iso.slice(0, 19)}.${micro}Z`;
+}
+
+/** One line for an event on stderr: `event STOP 2026-...Z {"data"}`. */
+export function eventLine(event: EventMessage, paint: Paint): string {
+  const data = event.data !== undefined ? ` ${compactJson(event.data)}` : '';
+  return `${paint.dim('event')} ${paint.bold(colourForEvent(event.event, paint)(event.event))} ${paint.dim(eventTime(event))}${data}`;
+}
+
+function colourForEvent(name: string, paint: Paint): (text: string) => string {
+  if (/SHUTDOWN|POWERDOWN|RESET|GUEST_PANICKED|ERROR|FAIL/.test(name)) return paint.red;
+  if (/^(STOP|SUSPEND|WATCHDOG)/.test(name)) return paint.yellow;
+  if (/^(RESUME|WAKEUP)/.test(name)) return paint.green;
+  if (/^(BLOCK_|JOB_)/.test(name)) return paint.blue;
+  return paint.cyan;
+}

@@ -1,0 +1,47 @@
+/**
+ * The CLI's streams: data on stdout, everything else on stderr. A closed
+ * stdout (`qmpsh ... | head -1`) ends output quietly instead of failing.
+ */
+import type { Paint } from './format.js';
+import { paintFor, type ColorSettings } from './color.js';
+
+export interface Io {
+  out(line: string): void;
+  outRaw(text: string): void;
+  err(line: string): void;
+  warn(message: string): void;
+  readonly stdoutIsTTY: boolean;
+  readonly outPaint: Paint;
+  readonly errPaint: Paint;
+}
+
+export function processIo(settings: ColorSettings): Io {
+  let stdoutClosed = false;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') {
+      stdoutClosed = true;
+      return;
+    }
+    throw err;
+  });
+  // stderr closed too: nothing left to tell anyone.
+  process.stderr.on('error', () => {});
+  const errPaint = paintFor(process.stderr, settings);
+  return {
+    out(line) {
+      if (!stdoutClosed) process.stdout.write(`${line}\n`);
+    },
+    outRaw(text) {
+      if (!stdoutClosed && text !== '') process.stdout.write(text);
+    },
+    err(line) {
+      process.stderr.write(`${line}\n`);
+    },
+    warn(message) {
+      process.stderr.write(`${errPaint.yellow('qmpsh: warning:')} ${message}\n`);
+    },
+    stdoutIsTTY: Boolean(process.stdout.isTTY),
+    outPaint: paintFor(process.stdout, settings),
+    errPaint,
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * The CLI entry: parse, run, and one catch that prints `qmpsh: message` and
+ * sets the exit code. Never process.exit(): stdout may still be flushing.
+ */
+import { QmpError } from '../errors.js';
+import { exitCodeFor } from './exit-codes.js';
+import { processIo } from './io.js';
+import { runOneShot } from './oneshot.js';
+import { HelpShown, parseCommandLine } from './program.js';
+
+declare const QMPSH_VERSION: string | undefined;
+const VERSION = typeof QMPSH_VERSION === 'string' ? QMPSH_VERSION : '0.0.0-dev';
+
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  const debug = argv.includes('--debug');
+  const io = processIo({ color: !argv.includes('--no-color'), env: process.env });
+  try {
+    const options = parseCommandLine(argv, VERSION);
+    if (options instanceof HelpShown) {
+      process.exitCode = options.exitCode;
+      return;
+    }
+    await runOneShot(options, io);
+    process.exitCode = 0;
+  } catch (err) {
+    process.exitCode = exitCodeFor(err);
+    io.err(`${io.errPaint.red('qmpsh:')} ${describe(err)}`);
+    if (debug) io.err(stackOf(err));
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof QmpError) return err.message.replace(/\s*\n\s*/g, ' ');
+  const message = err instanceof Error ? err.message : String(err);
+  return `internal error: ${message} (run with --debug for details, and please report it)`;
+}
+
+function stackOf(err: unknown): string {
+  const lines: string[] = [];
+  let current: unknown = err;
+  for (let depth = 0; current !== undefined && depth < 10; depth++) {
+    lines.push(depth === 0 ? '' : 'caused by:');
+    lines.push(current instanceof Error ? (current.stack ?? String(current)) : String(current));
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return lines.join('\n').trimStart();
+}

@@ -1,0 +1,142 @@
+/**
+ * One error hierarchy for the whole library. Users match on `code`, never on
+ * the message text; the message says what happened and, where it can, what to
+ * do. The original error (a socket error, a JSON SyntaxError) is kept as
+ * `cause`.
+ *
+ *   QmpError                      base, code: string
+ *   ├── UsageError                ERR_USAGE: bad command line / bad key=value
+ *   ├── ConnectError              QMP_CONNECT_FAILED: ENOENT, ECONNREFUSED, EACCES, ...
+ *   │   ├── MonitorBusyError      QMP_MONITOR_BUSY: EAGAIN, or no greeting in time
+ *   │   └── NegotiationError      QMP_NEGOTIATION_FAILED: qmp_capabilities refused
+ *   ├── ConnectionClosedError     QMP_CONNECTION_CLOSED: EOF or reset mid-session
+ *   ├── ProtocolError             QMP_PROTOCOL_ERROR: the peer broke the protocol
+ *   │   └── MessageTooLargeError  QMP_MESSAGE_TOO_LARGE: the size cap was hit
+ *   ├── TimeoutError              QMP_TIMEOUT: a command got no reply in time
+ *   ├── CommandError              QMP_COMMAND_ERROR: QEMU answered {"error": ...}
+ *   │   └── HmpError              QMP_HMP_ERROR: HMP printed an error
+ *   ├── StateError                QMP_INVALID_STATE: a call in the wrong session state
+ *   └── InterruptedError          ERR_INTERRUPTED: Ctrl-C
+ */
+
+export type QmpErrorCode =
+  | 'ERR_USAGE'
+  | 'QMP_CONNECT_FAILED'
+  | 'QMP_MONITOR_BUSY'
+  | 'QMP_NEGOTIATION_FAILED'
+  | 'QMP_CONNECTION_CLOSED'
+  | 'QMP_PROTOCOL_ERROR'
+  | 'QMP_MESSAGE_TOO_LARGE'
+  | 'QMP_TIMEOUT'
+  | 'QMP_COMMAND_ERROR'
+  | 'QMP_HMP_ERROR'
+  | 'QMP_INVALID_STATE'
+  | 'ERR_INTERRUPTED';
+
+export class QmpError extends Error {
+  readonly code: QmpErrorCode;
+
+  constructor(code: QmpErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+export class UsageError extends QmpError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_USAGE', message, options);
+  }
+}
+
+export class ConnectError extends QmpError {
+  /** The system error code (ENOENT, ECONNREFUSED, ...), when there was one. */
+  readonly syscallCode: string | undefined;
+
+  constructor(
+    message: string,
+    options?: { cause?: unknown; syscallCode?: string | undefined; code?: QmpErrorCode },
+  ) {
+    super(options?.code ?? 'QMP_CONNECT_FAILED', message, options);
+    this.syscallCode = options?.syscallCode;
+  }
+}
+
+export class MonitorBusyError extends ConnectError {
+  constructor(message: string, options?: { cause?: unknown; syscallCode?: string }) {
+    super(message, { ...options, code: 'QMP_MONITOR_BUSY' });
+  }
+}
+
+export class NegotiationError extends ConnectError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, code: 'QMP_NEGOTIATION_FAILED' });
+  }
+}
+
+export class ConnectionClosedError extends QmpError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('QMP_CONNECTION_CLOSED', message, options);
+  }
+}
+
+export class ProtocolError extends QmpError {
+  constructor(message: string, options?: { cause?: unknown; code?: QmpErrorCode }) {
+    super(options?.code ?? 'QMP_PROTOCOL_ERROR', message, options);
+  }
+}
+
+export class MessageTooLargeError extends ProtocolError {
+  readonly limit: number;
+
+  constructor(limit: number) {
+    super(
+      `message from the server exceeds the size limit of ${limit} bytes (raise it with --max-message-size)`,
+      { code: 'QMP_MESSAGE_TOO_LARGE' },
+    );
+    this.limit = limit;
+  }
+}
+
+export class TimeoutError extends QmpError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('QMP_TIMEOUT', message, options);
+  }
+}
+
+export class CommandError extends QmpError {
+  /** QMP error class: GenericError, CommandNotFound, DeviceNotFound, ... */
+  readonly errorClass: string;
+  readonly desc: string;
+  readonly command: string;
+
+  constructor(
+    command: string,
+    errorClass: string,
+    desc: string,
+    code: QmpErrorCode = 'QMP_COMMAND_ERROR',
+  ) {
+    super(code, `${errorClass}: ${desc}`);
+    this.command = command;
+    this.errorClass = errorClass;
+    this.desc = desc;
+  }
+}
+
+export class HmpError extends CommandError {
+  constructor(commandLine: string, text: string) {
+    super(`human-monitor-command ${commandLine}`, 'HMP', text, 'QMP_HMP_ERROR');
+  }
+}
+
+export class StateError extends QmpError {
+  constructor(message: string) {
+    super('QMP_INVALID_STATE', message);
+  }
+}
+
+export class InterruptedError extends QmpError {
+  constructor(message = 'interrupted') {
+    super('ERR_INTERRUPTED', message);
+  }
+}

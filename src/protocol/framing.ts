@@ -1,0 +1,131 @@
+/**
+ * Bytes -> complete JSON texts. Pure: no I/O, no parsing beyond structure.
+ *
+ * QMP messages are JSON objects; QEMU ends each with "\r\n", but a `pretty=on`
+ * monitor spreads one message over many lines (QMP-NOTES, "Wire format"), and a
+ * socket read can hold half a message or many. So a message ends where its
+ * braces balance, counting only braces outside strings (and honouring `\"`
+ * escapes inside them), never at a newline.
+ *
+ * Every byte that matters here ({ } [ ] " \) is ASCII, and UTF-8 never uses
+ * bytes < 0x80 inside a multi-byte sequence, so scanning bytes is exact.
+ */
+import { MessageTooLargeError, ProtocolError } from '../errors.js';
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function isSpace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
+export class JsonFramer {
+  readonly maxMessageBytes: number;
+  /** Pieces of the message in progress (only the part not yet complete). */
+  private pieces: Buffer[] = [];
+  private pendingBytes = 0;
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private failed: Error | undefined;
+
+  constructor(maxMessageBytes: number = DEFAULT_MAX_MESSAGE_BYTES) {
+    this.maxMessageBytes = maxMessageBytes;
+  }
+
+  /** True while a message has started and not yet ended. */
+  get midMessage(): boolean {
+    return this.depth > 0;
+  }
+
+  /**
+   * Feeds one chunk; returns the texts of the messages it completed, in order.
+   * Throws ProtocolError (or MessageTooLargeError) on input that cannot be a
+   * stream of JSON objects; after that the framer stays failed.
+   */
+  push(chunk: Buffer): string[] {
+    if (this.failed) throw this.failed;
+    try {
+      return this.scan(chunk);
+    } catch (err) {
+      this.failed = err as Error;
+      this.pieces = [];
+      throw err;
+    }
+  }
+
+  private scan(chunk: Buffer): string[] {
+    const out: string[] = [];
+    let start = this.depth > 0 ? 0 : -1;
+    const n = chunk.length;
+    for (let i = 0; i < n; i++) {
+      const byte = chunk[i] as number;
+      if (this.depth === 0) {
+        if (isSpace(byte)) continue;
+        if (byte !== OPEN_BRACE && byte !== OPEN_BRACKET) {
+          throw new ProtocolError(
+            `the server sent bytes that are not JSON: ${preview(chunk, i)}`,
+          );
+        }
+        start = i;
+        this.depth = 1;
+        continue;
+      }
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (byte === BACKSLASH) this.escaped = true;
+        else if (byte === QUOTE) this.inString = false;
+        continue;
+      }
+      if (byte === QUOTE) this.inString = true;
+      else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) this.depth++;
+      else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+        this.depth--;
+        if (this.depth === 0) {
+          const end = i + 1;
+          if (this.pendingBytes + (end - start) > this.maxMessageBytes) {
+            throw new MessageTooLargeError(this.maxMessageBytes);
+          }
+          out.push(this.finish(chunk.subarray(start, end)));
+          start = -1;
+        }
+      }
+    }
+    if (this.depth > 0) {
+      const rest = chunk.subarray(start);
+      this.pendingBytes += rest.length;
+      if (this.pendingBytes > this.maxMessageBytes) throw new MessageTooLargeError(this.maxMessageBytes);
+      // Copy: the caller may reuse its buffer, and a subarray would pin the whole chunk.
+      this.pieces.push(Buffer.from(rest));
+    }
+    return out;
+  }
+
+  private finish(last: Buffer): string {
+    let bytes = last;
+    if (this.pieces.length > 0) {
+      this.pieces.push(last);
+      bytes = Buffer.concat(this.pieces, this.pendingBytes + last.length);
+      this.pieces = [];
+      this.pendingBytes = 0;
+    }
+    try {
+      return decoder.decode(bytes);
+    } catch (err) {
+      throw new ProtocolError('the server sent a message that is not valid UTF-8', { cause: err });
+    }
+  }
+}
+
+function preview(chunk: Buffer, at: number): string {
+  const text = chunk.subarray(at, at + 40).toString('latin1');
+  return JSON.stringify(text) + (chunk.length - at > 40 ? '...' : '');
+}

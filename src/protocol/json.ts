@@ -1,0 +1,211 @@
+/**
+ * JSON that keeps integers exact. Pure.
+ *
+ * QEMU sends uint64 values exactly (QMP-NOTES, "Integers": max-bandwidth
+ * reports 18446744073709551615), and JSON.parse rounds every integer beyond
+ * 2^53. Here such integers become BigInt, and stringify writes BigInt back as
+ * plain digits, so a value survives wire -> output and input -> wire unchanged.
+ *
+ * Speed: an integer beyond 2^53 has at least 16 digits, so a text without a run
+ * of 16 digits goes straight to JSON.parse (the common case; measured in
+ * bench/). Only texts with such a run take the exact parser below.
+ */
+import { ProtocolError } from '../errors.js';
+
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | JsonValue[]
+  | { [key: string]: JsonValue };
+
+const LONG_DIGIT_RUN = /\d{16}/;
+
+export function parseJson(text: string): JsonValue {
+  if (!LONG_DIGIT_RUN.test(text)) return JSON.parse(text) as JsonValue;
+  return new ExactParser(text).parseDocument();
+}
+
+/** Like JSON.stringify, but BigInt values are written as exact digits. */
+export function stringifyJson(value: unknown, indent?: number): string {
+  try {
+    // Fast path: JSON.stringify throws on the first BigInt it meets.
+    return JSON.stringify(value, null, indent);
+  } catch (err) {
+    if (!(err instanceof TypeError) || !/BigInt/i.test(err.message)) throw err;
+  }
+  return writeExact(value, indent ? ' '.repeat(indent) : '', '');
+}
+
+/** The slow path of stringifyJson: same output as JSON.stringify, BigInt as digits. */
+function writeExact(value: unknown, indent: string, current: string): string {
+  if (typeof value === 'bigint') return value.toString();
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  const inner = current + indent;
+  const open = indent ? `\n${inner}` : '';
+  const sep = indent ? `,\n${inner}` : ',';
+  const close = indent ? `\n${current}` : '';
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    return `[${open}${value.map((v) => writeExact(v, indent, inner)).join(sep)}${close}]`;
+  }
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined || typeof v === 'function') continue;
+    parts.push(`${JSON.stringify(k)}:${indent ? ' ' : ''}${writeExact(v, indent, inner)}`);
+  }
+  if (parts.length === 0) return '{}';
+  return `{${open}${parts.join(sep)}${close}}`;
+}
+
+/**
+ * A strict RFC 8259 parser. It is only used for texts that may hold integers
+ * beyond 2^53, so it favours clarity over speed.
+ */
+class ExactParser {
+  private pos = 0;
+  constructor(private readonly text: string) {}
+
+  parseDocument(): JsonValue {
+    this.skipSpace();
+    let value: JsonValue;
+    try {
+      value = this.parseValue(0);
+    } catch (err) {
+      if (err instanceof RangeError) throw new ProtocolError('JSON nested too deeply', { cause: err });
+      throw err;
+    }
+    this.skipSpace();
+    if (this.pos !== this.text.length) this.fail('unexpected text after the JSON value');
+    return value;
+  }
+
+  private fail(what: string): never {
+    throw new ProtocolError(`invalid JSON: ${what} at position ${this.pos}`, {
+      cause: new SyntaxError(what),
+    });
+  }
+
+  private skipSpace(): void {
+    const t = this.text;
+    while (this.pos < t.length) {
+      const c = t.charCodeAt(this.pos);
+      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+      this.pos++;
+    }
+  }
+
+  private parseValue(depth: number): JsonValue {
+    if (depth > 10000) this.fail('nesting deeper than 10000 levels');
+    const c = this.text[this.pos];
+    switch (c) {
+      case '{':
+        return this.parseObject(depth);
+      case '[':
+        return this.parseArray(depth);
+      case '"':
+        return this.parseString();
+      case 't':
+        return this.literal('true', true);
+      case 'f':
+        return this.literal('false', false);
+      case 'n':
+        return this.literal('null', null);
+      default:
+        if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.parseNumber();
+        return this.fail(c === undefined ? 'unexpected end' : `unexpected character ${JSON.stringify(c)}`);
+    }
+  }
+
+  private literal<T extends JsonValue>(word: string, value: T): T {
+    if (!this.text.startsWith(word, this.pos)) this.fail(`expected ${word}`);
+    this.pos += word.length;
+    return value;
+  }
+
+  private parseObject(depth: number): JsonValue {
+    const out: { [key: string]: JsonValue } = {};
+    this.pos++;
+    this.skipSpace();
+    if (this.text[this.pos] === '}') {
+      this.pos++;
+      return out;
+    }
+    for (;;) {
+      if (this.text[this.pos] !== '"') this.fail('expected a string key');
+      const key = this.parseString();
+      this.skipSpace();
+      if (this.text[this.pos] !== ':') this.fail("expected ':'");
+      this.pos++;
+      this.skipSpace();
+      const value = this.parseValue(depth + 1);
+      // Same semantics as JSON.parse for "__proto__" keys: an own property.
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      this.skipSpace();
+      const c = this.text[this.pos++];
+      if (c === '}') return out;
+      if (c !== ',') this.fail("expected ',' or '}'");
+      this.skipSpace();
+    }
+  }
+
+  private parseArray(depth: number): JsonValue {
+    const out: JsonValue[] = [];
+    this.pos++;
+    this.skipSpace();
+    if (this.text[this.pos] === ']') {
+      this.pos++;
+      return out;
+    }
+    for (;;) {
+      out.push(this.parseValue(depth + 1));
+      this.skipSpace();
+      const c = this.text[this.pos++];
+      if (c === ']') return out;
+      if (c !== ',') this.fail("expected ',' or ']'");
+      this.skipSpace();
+    }
+  }
+
+  private parseString(): string {
+    const start = this.pos;
+    const t = this.text;
+    let i = start + 1;
+    for (; i < t.length; i++) {
+      const c = t.charCodeAt(i);
+      if (c === 0x22) break;
+      if (c === 0x5c) i++;
+      else if (c < 0x20) {
+        this.pos = i;
+        this.fail('control character in string');
+      }
+    }
+    if (i >= t.length) {
+      this.pos = t.length;
+      this.fail('unterminated string');
+    }
+    this.pos = i + 1;
+    try {
+      return JSON.parse(t.slice(start, i + 1)) as string;
+    } catch (err) {
+      this.pos = start;
+      return this.fail(`bad escape in string (${(err as Error).message})`);
+    }
+  }
+
+  private parseNumber(): number | bigint {
+    const m = NUMBER_RE.exec(this.text.slice(this.pos, this.pos + 400));
+    if (!m) return this.fail('bad number');
+    const token = m[0];
+    this.pos += token.length;
+    if (m[1] === undefined && m[2] === undefined) {
+      const n = Number(token);
+      return Number.isSafeInteger(n) ? n : BigInt(token);
+    }
+    return Number(token);
+  }
+}
+
+const NUMBER_RE = /^-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/;

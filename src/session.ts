@@ -1,0 +1,439 @@
+/**
+ * A QMP session: greeting, capability negotiation, ids, pending replies,
+ * timeouts and events, over any Transport.
+ *
+ * States (a call in the wrong one fails with StateError naming both):
+ *
+ *   connecting -> greeting -> negotiating -> ready -> closed
+ *
+ * Replies are matched by id, never by order (QMP-NOTES, "Pitfalls"): events may
+ * come before or between replies, and a request QEMU could not parse gets an
+ * error without an id (qmp-spec "Error"), which belongs to no pending command.
+ */
+import { parseAddress, formatAddress, type Address } from './address.js';
+import {
+  CommandError,
+  ConnectError,
+  ConnectionClosedError,
+  InterruptedError,
+  MonitorBusyError,
+  NegotiationError,
+  ProtocolError,
+  QmpError,
+  StateError,
+  TimeoutError,
+} from './errors.js';
+import { JsonFramer, DEFAULT_MAX_MESSAGE_BYTES } from './protocol/framing.js';
+import { parseJson, stringifyJson, type JsonValue } from './protocol/json.js';
+import {
+  classify,
+  type Classified,
+  type EventMessage,
+  type Greeting,
+  type JsonObject,
+  type Request,
+} from './protocol/messages.js';
+import { connectTransport, type Transport } from './transport/index.js';
+
+export type SessionState = 'connecting' | 'greeting' | 'negotiating' | 'ready' | 'closed';
+
+export interface QmpClientOptions {
+  /** Connect + greeting + negotiation, in ms (default 5000; 0 = no limit). */
+  connectTimeoutMs?: number;
+  /** Default limit for each command's reply, in ms (default 60000; 0 = no limit). */
+  commandTimeoutMs?: number;
+  /** Largest message accepted from the server, in bytes (default 64 MiB). */
+  maxMessageBytes?: number;
+  /** Aborts connecting. */
+  signal?: AbortSignal;
+}
+
+export interface ExecuteOptions {
+  /** Overrides the client's commandTimeoutMs for this command (0 = no limit). */
+  timeoutMs?: number;
+  /** Stops waiting for the reply (the command may still run in QEMU). */
+  signal?: AbortSignal;
+  /**
+   * The command ends the session (quit): EOF before the reply is success. Set
+   * automatically for `quit`.
+   */
+  expectsClose?: boolean;
+}
+
+/** Every message on the wire, for --verbose and --json. */
+export interface WireMessage {
+  direction: 'in' | 'out';
+  text: string;
+  value: JsonValue;
+}
+
+export interface ClientEvents {
+  event: (event: EventMessage) => void;
+  wire: (message: WireMessage) => void;
+  /** Something odd that is not fatal: an id-less error, a reply nobody waits for. */
+  warning: (message: string) => void;
+  /** The session ended; `error` unless it ended as expected (close(), quit). */
+  close: (error?: QmpError) => void;
+}
+
+interface Pending {
+  command: string;
+  resolve: (value: JsonValue) => void;
+  reject: (error: QmpError) => void;
+  expectsClose: boolean;
+  cleanup: () => void;
+}
+
+/** Late replies to abandoned commands are dropped by id; keep at most this many ids. */
+const MAX_ABANDONED = 1024;
+
+export class QmpClient {
+  readonly address: Address;
+  private readonly options: Required<Omit<QmpClientOptions, 'signal'>> & { signal?: AbortSignal };
+  private transport: Transport | undefined;
+  private framer: JsonFramer;
+  private stateValue: SessionState = 'connecting';
+  private greetingValue: Greeting | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly abandoned = new Set<number>();
+  private readonly listeners: { [K in keyof ClientEvents]: Set<ClientEvents[K]> } = {
+    event: new Set(),
+    wire: new Set(),
+    warning: new Set(),
+    close: new Set(),
+  };
+  private handshake: { resolve: () => void; reject: (e: QmpError) => void } | undefined;
+  private quitting = false;
+
+  /** Connects, reads the greeting and negotiates capabilities. */
+  static async connect(target: string | Address, options: QmpClientOptions = {}): Promise<QmpClient> {
+    const client = new QmpClient(typeof target === 'string' ? parseAddress(target) : target, options);
+    await client.open();
+    return client;
+  }
+
+  constructor(address: Address, options: QmpClientOptions = {}) {
+    this.address = address;
+    this.options = {
+      connectTimeoutMs: options.connectTimeoutMs ?? 5000,
+      commandTimeoutMs: options.commandTimeoutMs ?? 60000,
+      maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
+    this.framer = new JsonFramer(this.options.maxMessageBytes);
+  }
+
+  get state(): SessionState {
+    return this.stateValue;
+  }
+
+  /** The server's greeting (after connect). */
+  get greeting(): Greeting {
+    if (!this.greetingValue) throw new StateError(`no greeting yet: the session is ${this.stateValue}`);
+    return this.greetingValue;
+  }
+
+  on<K extends keyof ClientEvents>(name: K, listener: ClientEvents[K]): this {
+    this.listeners[name].add(listener);
+    return this;
+  }
+
+  off<K extends keyof ClientEvents>(name: K, listener: ClientEvents[K]): this {
+    this.listeners[name].delete(listener);
+    return this;
+  }
+
+  private emit<K extends keyof ClientEvents>(name: K, ...args: Parameters<ClientEvents[K]>): void {
+    for (const listener of this.listeners[name]) {
+      (listener as (...a: Parameters<ClientEvents[K]>) => void)(...args);
+    }
+  }
+
+  /** Connect + greeting + qmp_capabilities, all within connectTimeoutMs. */
+  async open(): Promise<void> {
+    if (this.stateValue !== 'connecting' || this.transport) {
+      throw new StateError(`cannot open a session that is ${this.stateValue}; expected connecting`);
+    }
+    const where = formatAddress(this.address);
+    const limit = this.options.connectTimeoutMs;
+    const started = Date.now();
+    const transport = await connectTransport(this.address, {
+      timeoutMs: limit,
+      ...(this.options.signal ? { signal: this.options.signal } : {}),
+    });
+    this.transport = transport;
+    this.stateValue = 'greeting';
+    transport.onData = (chunk) => this.receive(chunk);
+    transport.onClose = (error) => this.transportClosed(error);
+
+    const handshake = new Promise<void>((resolve, reject) => {
+      this.handshake = { resolve, reject };
+    });
+    const remaining = limit ? Math.max(1, limit - (Date.now() - started)) : 0;
+    const timer = remaining
+      ? setTimeout(() => {
+          const seconds = limit / 1000;
+          this.fail(
+            this.stateValue === 'greeting'
+              ? new MonitorBusyError(
+                  `monitor busy: no greeting from ${where} within ${seconds}s: another client is probably connected ` +
+                    '(QEMU serves one client per monitor), or QEMU is not responding (stopped or hung)',
+                )
+              : new NegotiationError(
+                  `no reply to qmp_capabilities from ${where} within ${seconds}s: QEMU is not responding`,
+                ),
+          );
+        }, remaining)
+      : undefined;
+    const onAbort = () => this.fail(new InterruptedError('interrupted while connecting'));
+    this.options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await handshake;
+    } finally {
+      if (timer) clearTimeout(timer);
+      this.options.signal?.removeEventListener('abort', onAbort);
+      this.handshake = undefined;
+    }
+  }
+
+  /**
+   * Sends a command and resolves with its `return` value; rejects with
+   * CommandError for an `error` reply, TimeoutError, ConnectionClosedError, ...
+   */
+  execute(command: string, args?: JsonObject, options: ExecuteOptions = {}): Promise<JsonValue> {
+    if (this.stateValue !== 'ready') {
+      return Promise.reject(
+        new StateError(`cannot execute '${command}': the session is ${this.stateValue}, not ready`),
+      );
+    }
+    const id = this.nextId++;
+    const request: Request = { execute: command, ...(args ? { arguments: args } : {}), id };
+    const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
+    const expectsClose = options.expectsClose ?? command === 'quit';
+
+    return new Promise<JsonValue>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const abandon = (error: QmpError) => {
+        if (!this.pending.has(id)) return;
+        this.pending.delete(id);
+        this.abandoned.add(id);
+        if (this.abandoned.size > MAX_ABANDONED) {
+          this.abandoned.delete(this.abandoned.values().next().value as number);
+        }
+        cleanup();
+        reject(error);
+      };
+      const onAbort = () =>
+        abandon(new InterruptedError(`stopped waiting for '${command}' (it may still run in QEMU)`));
+      const cleanup = () => {
+        if (timer) clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+      };
+      if (timeoutMs > 0) {
+        timer = setTimeout(
+          () =>
+            abandon(
+              new TimeoutError(
+                `no reply to '${command}' within ${timeoutMs / 1000}s: QEMU may be stopped or busy, ` +
+                  'and the command may still run (raise the limit with --timeout)',
+              ),
+            ),
+          timeoutMs,
+        );
+      }
+      if (options.signal?.aborted) {
+        reject(new InterruptedError(`'${command}' was not sent: interrupted`));
+        return;
+      }
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, { command, resolve, reject, expectsClose, cleanup });
+      if (expectsClose) this.quitting = true;
+      this.send(request);
+    });
+  }
+
+  /** Closes the session. Pending commands fail with ConnectionClosedError. */
+  close(): void {
+    if (this.stateValue === 'closed') return;
+    this.quitting = true;
+    this.shutdown(undefined, 'the session was closed before the reply came');
+  }
+
+  // --- receiving ---------------------------------------------------------
+
+  private send(request: Request): void {
+    const text = stringifyJson(request);
+    this.emit('wire', { direction: 'out', text, value: request as unknown as JsonValue });
+    this.transport?.write(`${text}\n`);
+  }
+
+  private receive(chunk: Buffer): void {
+    let texts: string[];
+    try {
+      texts = this.framer.push(chunk);
+    } catch (err) {
+      // Deliver what came before the bad bytes, then fail.
+      this.fail(err instanceof QmpError ? err : new ProtocolError(String(err), { cause: err }));
+      return;
+    }
+    for (const text of texts) {
+      if (this.stateValue === 'closed') return;
+      let classified: Classified;
+      let value: JsonValue;
+      try {
+        value = parseJson(text);
+      } catch (err) {
+        this.fail(
+          err instanceof QmpError
+            ? err
+            : new ProtocolError(`the server sent invalid JSON: ${(err as Error).message}`, { cause: err }),
+        );
+        return;
+      }
+      this.emit('wire', { direction: 'in', text, value });
+      try {
+        classified = classify(value);
+      } catch (err) {
+        this.fail(err as QmpError);
+        return;
+      }
+      this.dispatch(classified);
+    }
+  }
+
+  private dispatch(msg: Classified): void {
+    switch (msg.kind) {
+      case 'event':
+        // Events before the greeting are tolerated (Ganeti #1649).
+        this.emit('event', msg.message);
+        return;
+      case 'greeting':
+        if (this.stateValue !== 'greeting') {
+          this.fail(new ProtocolError('the server sent a second greeting'));
+          return;
+        }
+        this.greetingValue = msg.message;
+        this.negotiate();
+        return;
+      case 'return':
+      case 'error':
+        this.reply(msg);
+        return;
+    }
+  }
+
+  private negotiate(): void {
+    this.stateValue = 'negotiating';
+    const id = this.nextId++;
+    this.pending.set(id, {
+      command: 'qmp_capabilities',
+      resolve: () => {
+        this.stateValue = 'ready';
+        this.handshake?.resolve();
+      },
+      reject: (error) =>
+        this.fail(
+          error instanceof CommandError
+            ? new NegotiationError(`capability negotiation failed: ${error.message}`, { cause: error })
+            : error,
+        ),
+      expectsClose: false,
+      cleanup: () => {},
+    });
+    this.send({ execute: 'qmp_capabilities', id });
+  }
+
+  private reply(msg: Extract<Classified, { kind: 'return' | 'error' }>): void {
+    const id = msg.message.id;
+    if (this.stateValue === 'greeting') {
+      this.fail(new ProtocolError('the server sent a reply before its greeting'));
+      return;
+    }
+    if (id === undefined) {
+      // qmp-spec: a request that could not be parsed gets an error without an id.
+      const what =
+        msg.kind === 'error'
+          ? `${msg.message.error.class}: ${msg.message.error.desc}`
+          : 'a return value';
+      this.emit('warning', `the server sent a reply without an id (ignored): ${what}`);
+      return;
+    }
+    const pending = typeof id === 'number' ? this.pending.get(id) : undefined;
+    if (!pending) {
+      if (typeof id === 'number' && this.abandoned.delete(id)) return; // late reply after a timeout
+      this.emit('warning', `the server sent a reply to an unknown id ${stringifyJson(id)} (ignored)`);
+      return;
+    }
+    this.pending.delete(id as number);
+    pending.cleanup();
+    if (msg.kind === 'return') pending.resolve(msg.message.return);
+    else {
+      const { class: cls, desc } = msg.message.error;
+      pending.reject(new CommandError(pending.command, cls, desc));
+    }
+  }
+
+  // --- ending --------------------------------------------------------------
+
+  private transportClosed(error?: Error): void {
+    if (this.stateValue === 'closed') return;
+    const where = formatAddress(this.address);
+    if (this.stateValue === 'greeting' || this.stateValue === 'connecting') {
+      this.shutdown(
+        new ConnectError(
+          `${where} closed the connection before sending a greeting: is it a QMP monitor?`,
+          { cause: error },
+        ),
+      );
+      return;
+    }
+    // quit: its reply races with EOF (QMP-NOTES "Session" 5); either order is success.
+    for (const [id, p] of this.pending) {
+      if (p.expectsClose) {
+        this.pending.delete(id);
+        p.cleanup();
+        p.resolve({});
+      }
+    }
+    if (this.quitting && this.pending.size === 0 && !this.framer.midMessage) {
+      this.shutdown(undefined);
+      return;
+    }
+    const midMessage = this.framer.midMessage ? ' in the middle of a message' : '';
+    const what = [...this.pending.values()].map((p) => `'${p.command}'`).join(', ');
+    const why = error ? ` (${(error as NodeJS.ErrnoException).code ?? error.message})` : '';
+    this.shutdown(
+      new ConnectionClosedError(
+        `QEMU closed the connection${midMessage}${why}${what ? ` while ${what} was pending` : ''}: ` +
+          'QEMU exited or was killed',
+        { cause: error },
+      ),
+    );
+  }
+
+  /** A fatal error: close and fail everything with it. */
+  private fail(error: QmpError): void {
+    this.shutdown(error);
+  }
+
+  private shutdown(error: QmpError | undefined, pendingMessage?: string): void {
+    if (this.stateValue === 'closed') return;
+    this.stateValue = 'closed';
+    this.transport?.close();
+    const pendingError =
+      error ?? new ConnectionClosedError(pendingMessage ?? 'the session ended before the reply came');
+    for (const p of this.pending.values()) {
+      p.cleanup();
+      p.reject(pendingError);
+    }
+    this.pending.clear();
+    this.handshake?.reject(pendingError);
+    this.emit('close', error);
+  }
+}
+
+/** Convenience: connect, negotiate and return a ready client. */
+export function connect(target: string | Address, options?: QmpClientOptions): Promise<QmpClient> {
+  return QmpClient.connect(target, options);
+}

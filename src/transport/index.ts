@@ -1,0 +1,134 @@
+/**
+ * The only module that touches node:net. A transport is a connected byte
+ * stream with three callbacks; the session above it knows nothing of sockets.
+ */
+import net from 'node:net';
+import { formatAddress, type Address } from '../address.js';
+import { ConnectError, MonitorBusyError, type QmpError } from '../errors.js';
+
+export interface Transport {
+  write(data: string): void;
+  /** Closes both directions now. Idempotent. */
+  close(): void;
+  onData: (chunk: Buffer) => void;
+  /** Called once, when the stream ends for any reason; `error` when it was not a clean EOF. */
+  onClose: (error?: Error) => void;
+}
+
+export interface ConnectOptions {
+  /** Rejects with ConnectError after this many ms (0 = never). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export function connectTransport(address: Address, options: ConnectOptions = {}): Promise<Transport> {
+  return new Promise((resolve, reject) => {
+    const socket =
+      address.kind === 'unix'
+        ? net.createConnection({ path: address.path })
+        : net.createConnection({ host: address.host, port: address.port });
+    const where = formatAddress(address);
+    let timer: NodeJS.Timeout | undefined;
+
+    const fail = (err: QmpError) => {
+      cleanup();
+      socket.destroy();
+      reject(err);
+    };
+    const onError = (err: NodeJS.ErrnoException) => fail(describeConnectError(err, where));
+    const onAbort = () => fail(new ConnectError(`connecting to ${where} was interrupted`));
+    const cleanup = () => {
+      if (timer) clearTimeout(timer);
+      socket.off('error', onError);
+      options.signal?.removeEventListener('abort', onAbort);
+    };
+
+    if (options.timeoutMs) {
+      timer = setTimeout(
+        () =>
+          fail(
+            new ConnectError(
+              `could not connect to ${where} within ${options.timeoutMs! / 1000}s: ` +
+                'check the address and that QEMU is running (raise the limit with --connect-timeout)',
+            ),
+          ),
+        options.timeoutMs,
+      );
+    }
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      cleanup();
+      socket.setNoDelay(true);
+      resolve(wrapSocket(socket));
+    });
+  });
+}
+
+function wrapSocket(socket: net.Socket): Transport {
+  let closed = false;
+  let lastError: Error | undefined;
+  const transport: Transport = {
+    write(data) {
+      if (!closed) socket.write(data);
+    },
+    close() {
+      if (closed) return;
+      socket.destroy();
+    },
+    onData: () => {},
+    onClose: () => {},
+  };
+  socket.on('data', (chunk: Buffer) => transport.onData(chunk));
+  socket.on('error', (err) => {
+    lastError = err;
+  });
+  socket.on('close', () => {
+    if (closed) return;
+    closed = true;
+    transport.onClose(lastError);
+  });
+  return transport;
+}
+
+/** Turns a socket error into one line that says what happened and what to do. */
+export function describeConnectError(err: NodeJS.ErrnoException, where: string): ConnectError {
+  const code = err.code;
+  const opts = { cause: err, syscallCode: code };
+  switch (code) {
+    case 'ENOENT':
+      return new ConnectError(
+        `no socket at ${where}: check the path, and that QEMU was started with -qmp unix:${where},server=on,wait=off`,
+        opts,
+      );
+    case 'ECONNREFUSED':
+      return new ConnectError(
+        `connection refused by ${where}: nothing is listening there (QEMU exited, or is not started yet)`,
+        opts,
+      );
+    case 'EACCES':
+    case 'EPERM':
+      return new ConnectError(
+        `permission denied for ${where}: run as a user that may open the socket (e.g. its owner, or root)`,
+        opts,
+      );
+    case 'EAGAIN':
+      // QMP-NOTES "One client at a time": past the kernel backlog, connect fails with EAGAIN.
+      return new MonitorBusyError(
+        `monitor busy: ${where} is not accepting connections: another client is connected (QEMU serves one client per monitor)`,
+        opts,
+      );
+    case 'ENOTSOCK':
+      return new ConnectError(`${where} is not a socket: give the path of QEMU's QMP socket`, opts);
+    case 'ENOTDIR':
+      return new ConnectError(`bad path ${where}: a part of it is not a directory`, opts);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new ConnectError(`cannot resolve host of ${where}: check the host name`, opts);
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new ConnectError(`cannot reach ${where}: check the address and the network`, opts);
+    default:
+      return new ConnectError(`cannot connect to ${where}: ${err.message}`, opts);
+  }
+}
