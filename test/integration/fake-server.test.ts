@@ -177,7 +177,7 @@ describe('QmpClient against a scripted server', () => {
     await expect(QmpClient.connect(bad.path)).rejects.toThrow(/malformed greeting/);
     const array = await serve((conn) => conn.send('[1, 2]\r\n'));
     await expect(QmpClient.connect(array.path)).rejects.toThrow(/not an object/);
-    const closing = await serve((conn) => conn.socket.end());
+    const closing = await serve((conn) => void conn.socket.end());
     await expect(QmpClient.connect(closing.path)).rejects.toBeInstanceOf(ConnectError);
   });
 
@@ -215,7 +215,7 @@ describe('qmpsh CLI against a scripted server', () => {
   it.each([
     ['garbage: exit 4', (c: FakeConnection) => c.send('garbage\r\n'), 4, /not JSON/],
     ['no greeting: exit 3', () => {}, 3, /monitor busy.*another client/],
-    ['close before greeting: exit 3', (c: FakeConnection) => c.socket.end(), 3, /before sending a greeting/],
+    ['close before greeting: exit 3', (c: FakeConnection) => void c.socket.end(), 3, /before sending a greeting/],
     ['oversize: exit 4', (c: FakeConnection) => c.send(`{"QMP": "${'x'.repeat(3000)}"}`), 4, /size limit of 2048/],
   ])('%s, with one line', async (_name, script, code, message) => {
     const server = await serve(script);
@@ -256,5 +256,25 @@ describe('qmpsh CLI against a scripted server', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('{"status":"running"}\n');
     expect(r.stderr).toMatch(/warning: .*without an id/);
+  });
+});
+
+describe('Ctrl-C', () => {
+  it('stops waiting for the reply, says the command may still run, exits 130', async () => {
+    const server = await serve(async (conn) => {
+      await conn.negotiate();
+      await conn.nextRequest();
+    });
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('../helpers/run-cli.js');
+    const child = spawn(process.execPath, [BIN, server.path, 'stop'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    // Wait until the request reached the server, then interrupt.
+    while (server.requests.length < 2) await new Promise((r) => setTimeout(r, 10));
+    child.kill('SIGINT');
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).toBe(130);
+    expect(stderr).toBe("qmpsh: stopped waiting for 'stop' (it may still run in QEMU)\n");
   });
 });

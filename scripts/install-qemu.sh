@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs Debian's QEMU (and socat, used by the benchmark) when missing.
+set -euo pipefail
+need=()
+command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
+command -v socat >/dev/null 2>&1 || need+=(socat)
+((${#need[@]})) || exit 0
+echo "installing ${need[*]} (Debian packages)" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "need root (or sudo) to apt-get install ${need[*]}" >&2; exit 1; }
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
