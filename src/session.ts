@@ -44,6 +44,11 @@ export interface QmpClientOptions {
   commandTimeoutMs?: number;
   /** Largest message accepted from the server, in bytes (default 64 MiB). */
   maxMessageBytes?: number;
+  /**
+   * Before connecting, wait up to this many ms for a socket that does not
+   * exist yet or refuses connections (a QEMU that is starting). Default 0.
+   */
+  waitForSocketMs?: number;
   /** Aborts connecting. */
   signal?: AbortSignal;
 }
@@ -119,6 +124,7 @@ export class QmpClient {
       connectTimeoutMs: options.connectTimeoutMs ?? 5000,
       commandTimeoutMs: options.commandTimeoutMs ?? 60000,
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      waitForSocketMs: options.waitForSocketMs ?? 0,
       ...(options.signal ? { signal: options.signal } : {}),
     };
     this.framer = new JsonFramer(this.options.maxMessageBytes);
@@ -157,11 +163,8 @@ export class QmpClient {
     }
     const where = formatAddress(this.address);
     const limit = this.options.connectTimeoutMs;
+    const transport = await this.connectTransport();
     const started = Date.now();
-    const transport = await connectTransport(this.address, {
-      timeoutMs: limit,
-      ...(this.options.signal ? { signal: this.options.signal } : {}),
-    });
     this.transport = transport;
     this.stateValue = 'greeting';
     transport.onData = (chunk) => this.receive(chunk);
@@ -194,6 +197,28 @@ export class QmpClient {
       if (timer) clearTimeout(timer);
       this.options.signal?.removeEventListener('abort', onAbort);
       this.handshake = undefined;
+    }
+  }
+
+  /**
+   * Connects; with waitForSocketMs (--wait-socket), retries while the socket
+   * does not exist yet or refuses connections (a QEMU that is starting).
+   */
+  private async connectTransport(): Promise<Transport> {
+    const deadline = Date.now() + this.options.waitForSocketMs;
+    const signal = this.options.signal;
+    for (;;) {
+      try {
+        return await connectTransport(this.address, {
+          timeoutMs: this.options.connectTimeoutMs,
+          ...(signal ? { signal } : {}),
+        });
+      } catch (err) {
+        const code = (err as ConnectError).syscallCode;
+        const retry = code === 'ENOENT' || code === 'ECONNREFUSED';
+        if (!retry || Date.now() >= deadline || signal?.aborted) throw err;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 

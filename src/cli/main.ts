@@ -2,11 +2,12 @@
  * The CLI entry: parse, run, and one catch that prints `qmpsh: message` and
  * sets the exit code. Never process.exit(): stdout may still be flushing.
  */
-import { QmpError } from '../errors.js';
+import { parseAddress } from '../address.js';
+import { QmpError, UsageError } from '../errors.js';
 import { exitCodeFor } from './exit-codes.js';
-import { processIo } from './io.js';
-import { runOneShot } from './oneshot.js';
-import { HelpShown, parseCommandLine } from './program.js';
+import { processIo, type Io } from './io.js';
+import { actionOf, runOneShot } from './oneshot.js';
+import { HelpShown, parseCommandLine, type CliOptions } from './program.js';
 
 declare const QMPSH_VERSION: string | undefined;
 const VERSION = typeof QMPSH_VERSION === 'string' ? QMPSH_VERSION : '0.0.0-dev';
@@ -20,13 +21,35 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
       process.exitCode = options.exitCode;
       return;
     }
-    await runOneShot(options, io);
     process.exitCode = 0;
+    await run(options, io);
   } catch (err) {
     process.exitCode = exitCodeFor(err);
     io.err(`${io.errPaint.red('qmpsh:')} ${describe(err)}`);
     if (debug) io.err(stackOf(err));
   }
+}
+
+async function run(options: CliOptions, io: Io): Promise<void> {
+  // Everything the user typed is checked before connecting: bad input sends nothing.
+  parseAddress(options.target);
+  const action = actionOf(options);
+  if (options.events) {
+    const { runEventStream } = await import('./events.js');
+    return runEventStream(options, io);
+  }
+  if (options.waitEvent.length > 0) {
+    const { runWaitEvent } = await import('./events.js');
+    return runWaitEvent(options, action, io);
+  }
+  if (action) return runOneShot(options, action, io);
+  if (options.file !== undefined || !process.stdin.isTTY) {
+    const { runBatch } = await import('./batch.js');
+    return runBatch(options, io);
+  }
+  throw new UsageError(
+    'no COMMAND given: name a QMP command (e.g. query-status), use --hmp CMDLINE, or pipe a script on stdin',
+  );
 }
 
 function describe(err: unknown): string {

@@ -161,14 +161,17 @@ describe('qmpsh TARGET COMMAND', () => {
 
 describe('usage errors: exit 2, one line, nothing sent', () => {
   it.each([
-    [['SOCK'], /no COMMAND given/],
     [['SOCK', 'query-status', 'key='], /has no value/],
     [['SOCK', 'query-status', 'a=1', 'a=2'], /given twice/],
     [['SOCK', 'query-status', 'x={bad'], /not valid JSON/],
     [['SOCK', 'query-status', '--timeout', 'soon'], /--timeout wants a number/],
     [['SOCK', 'query-status', '--bogus'], /unknown option '--bogus'/],
     [['SOCK', 'query-status', '--hmp', 'info status'], /either --hmp/],
-    [[], /missing required argument 'target'/],
+    [[], /no TARGET given/],
+    [['SOCK', '--events', 'stop'], /--events streams events only/],
+    [['SOCK', '--events', '--count', 'x'], /--count wants a whole number/],
+    [['SOCK', '--wait-event', 'STOP', '--match', 'nopath', 'stop'], /--match wants PATH=VALUE/],
+    [['SOCK', '-f', '/nonexistent/script'], /cannot read the script/],
   ])('%j', async (args, message) => {
     const r = await runCli(args.map((a) => (a === 'SOCK' ? qemu.sock : a)), { env: { NO_COLOR: '1' } });
     expect(r.code).toBe(2);

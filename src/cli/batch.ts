@@ -1,0 +1,158 @@
+/**
+ * Batch mode: one statement per line (REPL syntax), one session, one output
+ * line per command, in order.
+ *
+ * Speed: a run of consecutive read-only commands (query-*, HMP info, ...) is
+ * pipelined, at most PIPELINE_DEPTH in flight; anything that can change the
+ * VM waits for every reply before it and is sent alone, so stop-on-error
+ * keeps its meaning: no command with effects runs after a failure. QEMU
+ * without OOB reads one request at a time (QMP-NOTES "Session" 6); the rest
+ * wait in the socket buffer, which is what pipelining needs.
+ */
+import fs from 'node:fs';
+import type { Readable } from 'node:stream';
+import { ConnectionClosedError, ProtocolError, QmpError, UsageError } from '../errors.js';
+import { isReadOnlyHmp, isReadOnlyRequest } from '../policy.js';
+import { parseStatement, type Statement } from '../shell/line.js';
+import { exitCodeFor } from './exit-codes.js';
+import { compactJson } from './format.js';
+import type { Io } from './io.js';
+import { readLines, readStatements } from './lines.js';
+import { runAction, type Action } from './oneshot.js';
+import type { CliOptions } from './program.js';
+import { checkReadOnly } from './read-only.js';
+import { cliSession, type CliSession } from './session.js';
+
+const PIPELINE_DEPTH = 8;
+
+type Outcome = { ok: true; output: string } | { ok: false; error: unknown };
+
+interface InFlight {
+  line: number;
+  outcome: Promise<Outcome>;
+}
+
+/** Raised to stop the run; `error` is what main() reports. */
+class BatchFailed extends QmpError {
+  constructor(readonly inner: QmpError) {
+    super(inner.code, inner.message, { cause: inner });
+  }
+}
+
+export async function runBatch(options: CliOptions, io: Io): Promise<void> {
+  const input: Readable = options.file ? openScript(options.file) : process.stdin;
+  const session = cliSession(options, io);
+  const inFlight: InFlight[] = [];
+  let worst = 0;
+  let failures = 0;
+
+  /** Reports one line's outcome; throws BatchFailed when the run must stop. */
+  const report = (line: number, outcome: Outcome) => {
+    if (outcome.ok) {
+      if (!options.json) io.out(outcome.output);
+      return;
+    }
+    const error = asQmpError(outcome.error);
+    const lineError = new BatchFailed(lineScoped(line, error));
+    failures++;
+    const fatal = error instanceof ConnectionClosedError || error instanceof ProtocolError || !options.keepGoing;
+    if (fatal) throw lineError;
+    io.err(`${io.errPaint.red('qmpsh:')} ${lineError.message}`);
+    worst = Math.max(worst, exitCodeFor(error));
+  };
+  const settleOldest = async () => {
+    const oldest = inFlight.shift() as InFlight;
+    report(oldest.line, await oldest.outcome);
+  };
+  const settleAll = async () => {
+    while (inFlight.length > 0) await settleOldest();
+  };
+
+  try {
+    await session.open();
+    for await (const { line, text } of readStatements(readLines(input))) {
+      let action: Action | undefined;
+      try {
+        action = toAction(parseStatement(text));
+        if (action && options.readOnly) checkReadOnly(action);
+      } catch (err) {
+        await settleAll();
+        report(line, { ok: false, error: err });
+        continue;
+      }
+      if (!action) continue;
+      if (isReadOnly(action)) {
+        if (inFlight.length >= PIPELINE_DEPTH) await settleOldest();
+        inFlight.push({ line, outcome: outcomeOf(session, action) });
+      } else {
+        await settleAll();
+        report(line, await outcomeOf(session, action));
+      }
+    }
+    await settleAll();
+  } catch (err) {
+    // Replies still in flight belong to lines after the failure: not reported.
+    if (err instanceof BatchFailed) throw err.inner;
+    throw err;
+  } finally {
+    session.close();
+    if (input !== process.stdin) input.destroy();
+  }
+  if (failures > 0) {
+    process.exitCode = worst;
+    io.err(`${io.errPaint.red('qmpsh:')} ${failures} command${failures === 1 ? '' : 's'} failed`);
+  }
+}
+
+function toAction(statement: Statement): Action | undefined {
+  switch (statement.kind) {
+    case 'empty':
+      return undefined;
+    case 'qmp':
+      return { kind: 'qmp', request: statement.request };
+    case 'hmp':
+      return { kind: 'hmp', commandLine: statement.commandLine };
+    case 'shell':
+      throw new UsageError(`'.${statement.name}' is a command of the interactive shell, not of scripts`);
+  }
+}
+
+function isReadOnly(action: Action): boolean {
+  return action.kind === 'hmp' ? isReadOnlyHmp(action.commandLine) : isReadOnlyRequest(action.request);
+}
+
+function outcomeOf(session: CliSession, action: Action): Promise<Outcome> {
+  return runAction(session, action).then(
+    (result): Outcome => ({
+      ok: true,
+      // One line per command: HMP text as a JSON string.
+      output: compactJson(result.kind === 'qmp' ? result.value : result.text),
+    }),
+    (error: unknown): Outcome => ({ ok: false, error }),
+  );
+}
+
+function asQmpError(error: unknown): QmpError {
+  if (error instanceof QmpError) return error;
+  throw error; // a bug: let main() report it as such
+}
+
+/** The same error, its message prefixed with the script line. */
+function lineScoped(line: number, error: QmpError): QmpError {
+  const scoped = Object.create(Object.getPrototypeOf(error) as object) as QmpError;
+  Object.assign(scoped, error);
+  Object.defineProperty(scoped, 'message', { value: `line ${line}: ${error.message}` });
+  Object.defineProperty(scoped, 'cause', { value: error });
+  return scoped;
+}
+
+function openScript(path: string): Readable {
+  try {
+    fs.accessSync(path, fs.constants.R_OK);
+  } catch (err) {
+    throw new UsageError(`cannot read the script ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`, {
+      cause: err,
+    });
+  }
+  return fs.createReadStream(path);
+}

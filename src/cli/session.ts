@@ -1,0 +1,78 @@
+/**
+ * One place where the CLI makes its QMP session: options to client options,
+ * and the listeners every mode shares (warnings, -v, --json, --log, events,
+ * Ctrl-C).
+ */
+import { parseAddress } from '../address.js';
+import type { JsonValue } from '../protocol/json.js';
+import type { EventMessage } from '../protocol/messages.js';
+import { QmpClient } from '../session.js';
+import { compactJson, eventLine } from './format.js';
+import type { Io } from './io.js';
+import type { CliOptions } from './program.js';
+import { openWireLog } from './wire-log.js';
+
+export interface CliSession {
+  client: QmpClient;
+  /** Aborted on Ctrl-C. */
+  signal: AbortSignal;
+  /** Open + negotiate; after this, --json output starts. */
+  open(): Promise<void>;
+  close(): void;
+}
+
+export interface SessionOutput {
+  /** How events are shown when not --json: a line on stderr (default), or not at all. */
+  events?: 'stderr' | 'none';
+}
+
+export function cliSession(options: CliOptions, io: Io, output: SessionOutput = {}): CliSession {
+  const address = parseAddress(options.target);
+  const log = options.log ? openWireLog(options.log) : undefined;
+  const interrupt = new AbortController();
+  const onSigint = () => interrupt.abort();
+  process.on('SIGINT', onSigint);
+
+  const client = new QmpClient(address, {
+    connectTimeoutMs: options.connectTimeoutMs,
+    commandTimeoutMs: options.timeoutMs,
+    maxMessageBytes: options.maxMessageBytes,
+    waitForSocketMs: options.waitSocketMs,
+    signal: interrupt.signal,
+  });
+  let negotiated = false;
+  client.on('warning', (message) => io.warn(message));
+  if (log) client.on('wire', (m) => log.write(m));
+  if (options.verbose) {
+    client.on('wire', (m) => io.err(`${m.direction === 'out' ? '->' : '<-'} ${compactJson(m.value)}`));
+  }
+  if (options.json) {
+    // Every reply and event as received, in wire order (the negotiation excepted).
+    client.on('wire', (m) => {
+      if (m.direction === 'in' && (negotiated || isEvent(m.value))) io.out(compactJson(m.value));
+    });
+  } else if (output.events !== 'none') {
+    client.on('event', (event: EventMessage) => io.err(eventLine(event, io.errPaint)));
+  }
+
+  let closed = false;
+  return {
+    client,
+    signal: interrupt.signal,
+    async open() {
+      await client.open();
+      negotiated = true;
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      process.off('SIGINT', onSigint);
+      client.close();
+      log?.close();
+    },
+  };
+}
+
+function isEvent(value: JsonValue): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'event' in value;
+}

@@ -1,0 +1,130 @@
+/**
+ * Event filters and waiters. A waiter subscribes when it is created, so code
+ * that creates it before sending a command cannot miss an event that arrives
+ * before the command's reply (qmp-spec: events may come at any time).
+ */
+import {
+  ConnectionClosedError,
+  InterruptedError,
+  TimeoutError,
+  UsageError,
+  type QmpError,
+} from './errors.js';
+import { stringifyJson, type JsonValue } from './protocol/json.js';
+import type { EventMessage } from './protocol/messages.js';
+import { parseValue } from './shell/parse.js';
+import type { QmpClient } from './session.js';
+
+export interface EventMatch {
+  path: string[];
+  value: JsonValue;
+}
+
+export interface EventFilter {
+  /** Names or globs (`BLOCK_JOB_*`, `?`), case-insensitive; empty = every event. */
+  names: string[];
+  /** All must hold: the value at each dotted path equals the given JSON value. */
+  matches?: EventMatch[];
+}
+
+export function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`, 'i');
+}
+
+/** `data.reason=host-qmp-quit` -> { path: ['data', 'reason'], value: 'host-qmp-quit' } */
+export function parseMatch(text: string): EventMatch {
+  const eq = text.indexOf('=');
+  const path = eq > 0 ? text.slice(0, eq).split('.') : [];
+  if (eq <= 0 || path.some((p) => p === '')) {
+    throw new UsageError(`--match wants PATH=VALUE with a dotted path, e.g. data.reason=host-qmp-quit; not '${text}'`);
+  }
+  return { path, value: parseValue(text.slice(0, eq), text.slice(eq + 1)) };
+}
+
+export function eventFilter(filter: EventFilter): (event: EventMessage) => boolean {
+  const names = filter.names.map(globToRegExp);
+  const matches = filter.matches ?? [];
+  return (event) =>
+    (names.length === 0 || names.some((re) => re.test(event.event))) &&
+    matches.every((m) => sameValue(valueAt(event, m.path), m.value));
+}
+
+function valueAt(root: unknown, path: string[]): unknown {
+  let node = root;
+  for (const part of path) {
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, part)) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}
+
+function sameValue(actual: unknown, expected: JsonValue): boolean {
+  if (actual === undefined) return false;
+  if (stringifyJson(actual) === stringifyJson(expected)) return true;
+  // `data.offset=5` also matches the string "5", and a string pattern matches a number's digits.
+  return typeof actual !== 'object' && typeof expected !== 'object' && String(actual) === String(expected);
+}
+
+export interface EventWaiter {
+  promise: Promise<EventMessage>;
+  cancel(): void;
+}
+
+/**
+ * Resolves with the first event that passes the filter. Rejects with
+ * TimeoutError after `timeoutMs` (0 = never), InterruptedError on `signal`,
+ * or the session's error when it closes first.
+ */
+export function waitForEvent(
+  client: QmpClient,
+  filter: EventFilter,
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+): EventWaiter {
+  const accept = eventFilter(filter);
+  let cancel = () => {};
+  const promise = new Promise<EventMessage>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const what = describeFilter(filter);
+    const done = () => {
+      if (timer) clearTimeout(timer);
+      client.off('event', onEvent);
+      client.off('close', onClose);
+      options.signal?.removeEventListener('abort', onAbort);
+    };
+    const onEvent = (event: EventMessage) => {
+      if (!accept(event)) return;
+      done();
+      resolve(event);
+    };
+    const onClose = (error?: QmpError) => {
+      done();
+      reject(error ?? new ConnectionClosedError(`the connection ended before ${what} arrived`));
+    };
+    const onAbort = () => {
+      done();
+      reject(new InterruptedError(`stopped waiting for ${what}`));
+    };
+    cancel = () => {
+      done();
+      reject(new InterruptedError(`stopped waiting for ${what}`));
+    };
+    if (options.timeoutMs) {
+      timer = setTimeout(() => {
+        done();
+        reject(new TimeoutError(`${what} did not arrive within ${options.timeoutMs! / 1000}s`));
+      }, options.timeoutMs);
+    }
+    client.on('event', onEvent);
+    client.on('close', onClose);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  promise.catch(() => {}); // the caller may attach its handler later
+  return { promise, cancel: () => cancel() };
+}
+
+export function describeFilter(filter: EventFilter): string {
+  const names = filter.names.length ? filter.names.join(' or ') : 'an event';
+  const matches = (filter.matches ?? []).map((m) => `${m.path.join('.')}=${stringifyJson(m.value)}`);
+  return `event ${names}${matches.length ? ` with ${matches.join(', ')}` : ''}`;
+}

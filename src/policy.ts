@@ -1,0 +1,24 @@
+/**
+ * --read-only: which requests cannot change the VM. An allow-list, so a
+ * command QEMU adds later is refused until someone decides it is harmless.
+ */
+import type { Request } from './protocol/messages.js';
+
+const READ_ONLY_COMMANDS = new Set(['qom-list', 'qom-get', 'qom-list-types', 'qmp_capabilities']);
+
+export function isReadOnlyCommand(name: string): boolean {
+  return /^(x-)?query-/.test(name) || READ_ONLY_COMMANDS.has(name);
+}
+
+/** HMP `info ...` only (the `info` command and its abbreviation `i` are read-only). */
+export function isReadOnlyHmp(commandLine: string): boolean {
+  return /^\s*(info|i)(\s|$)/.test(commandLine);
+}
+
+export function isReadOnlyRequest(request: Request): boolean {
+  if (request.execute === 'human-monitor-command') {
+    const line = request.arguments?.['command-line'];
+    return typeof line === 'string' && isReadOnlyHmp(line);
+  }
+  return isReadOnlyCommand(request.execute);
+}
