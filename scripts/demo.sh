@@ -3,7 +3,7 @@
 # a few qmpsh commands against it, and removes it all again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-qemu.sh
+bash scripts/install-deps.sh
 dir=$(mktemp -d /tmp/qmpsh-demo.XXXXXX)
 sock="$dir/qmp.sock"
 qemu-system-x86_64 -M none -nodefaults -display none \

@@ -3,7 +3,7 @@
  * sets the exit code. Never process.exit(): stdout may still be flushing.
  */
 import { parseAddress } from '../address.js';
-import { QmpError, UsageError } from '../errors.js';
+import { QmpError } from '../errors.js';
 import { exitCodeFor } from './exit-codes.js';
 import { processIo, type Io } from './io.js';
 import { actionOf, runOneShot } from './oneshot.js';
@@ -47,9 +47,8 @@ async function run(options: CliOptions, io: Io): Promise<void> {
     const { runBatch } = await import('./batch.js');
     return runBatch(options, io);
   }
-  throw new UsageError(
-    'no COMMAND given: name a QMP command (e.g. query-status), use --hmp CMDLINE, or pipe a script on stdin',
-  );
+  const { runRepl } = await import('./repl/index.js');
+  return runRepl(options, io, VERSION);
 }
 
 function describe(err: unknown): string {

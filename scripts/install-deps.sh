@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs Debian's QEMU (and socat, used by the benchmark) when missing.
+# Installs from Debian, when missing: QEMU (the tests' real peer), tmux (the
+# REPL tests drive a real terminal) and socat (the benchmark's baseline).
 set -euo pipefail
 need=()
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
 command -v socat >/dev/null 2>&1 || need+=(socat)
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
 ((${#need[@]})) || exit 0
 echo "installing ${need[*]} (Debian packages)" >&2
 SUDO=""

@@ -1,0 +1,51 @@
+/**
+ * Tab completion. Pure: given what is known (command names from the running
+ * QEMU, qmpsh's own commands, HMP commands), returns candidates for a line.
+ * Argument completion plugs in through `ArgumentCompleter` (the schema issue
+ * fills it); until then arguments complete to nothing.
+ */
+export interface ArgumentCompleter {
+  /** Candidates for the word being typed after `command` (`words` are those before it). */
+  complete(command: string, words: string[], partial: string): string[];
+}
+
+export interface CompletionSources {
+  qmpCommands: () => readonly string[];
+  shellCommands: () => readonly string[];
+  hmpCommands: () => readonly string[];
+  hmpMode: () => boolean;
+  inTransaction: () => boolean;
+  transactionActions: () => readonly string[];
+  argumentCompleter?: ArgumentCompleter;
+}
+
+/** node:readline's completer contract: [candidates, the substring they replace]. */
+export function complete(line: string, sources: CompletionSources): [string[], string] {
+  const words = line.split(/\s+/);
+  const partial = words.pop() ?? '';
+  const first = words.length === 0;
+  if (first && partial.startsWith('.')) {
+    return [matching(sources.shellCommands().map((c) => `.${c}`), partial), partial];
+  }
+  if (first && partial.startsWith('!')) {
+    const hits = matching(sources.hmpCommands(), partial.slice(1)).map((c) => `!${c}`);
+    return [hits, partial];
+  }
+  if (sources.hmpMode()) {
+    return [first ? matching(sources.hmpCommands(), partial) : [], partial];
+  }
+  if (sources.inTransaction()) {
+    return [first ? matching([...sources.transactionActions(), ')'], partial) : [], partial];
+  }
+  if (first) {
+    const names = [...sources.qmpCommands(), 'transaction('];
+    return [matching(names, partial), partial];
+  }
+  const command = words[0] as string;
+  const hits = sources.argumentCompleter?.complete(command, words.slice(1), partial) ?? [];
+  return [hits, partial];
+}
+
+function matching(candidates: readonly string[], prefix: string): string[] {
+  return candidates.filter((c) => c.startsWith(prefix)).sort();
+}

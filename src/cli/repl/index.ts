@@ -1,0 +1,358 @@
+/**
+ * The interactive shell: `qmpsh TARGET` with a terminal on stdin.
+ *
+ * Input is the batch syntax (shell/line.ts) plus qmpsh's own `.commands`,
+ * HMP (`!line`, or `.hmp` mode) and qmp-shell's transaction mode. Events are
+ * printed the moment they arrive, above the prompt, and the half-typed line
+ * is redrawn intact.
+ */
+import readline from 'node:readline';
+import { formatAddress } from '../../address.js';
+import { CommandError, InterruptedError, QmpError, UsageError } from '../../errors.js';
+import { runHmp } from '../../hmp.js';
+import type { JsonValue } from '../../protocol/json.js';
+import { greetingVersion, type EventMessage, type JsonObject } from '../../protocol/messages.js';
+import { needsMoreInput, parseStatement } from '../../shell/line.js';
+import { parseArguments, parseRequest } from '../../shell/parse.js';
+import { tokenizeComplete } from '../../shell/tokenize.js';
+import { compactJson, eventLine, prettyJson } from '../format.js';
+import type { Io } from '../io.js';
+import type { CliOptions } from '../program.js';
+import { cliSession } from '../session.js';
+import { complete } from './completer.js';
+import { historyPath, MAX_ENTRIES, openHistory } from './history.js';
+import { installReverseSearch } from './search.js';
+import { SHELL_COMMANDS, shellHelp } from './help.js';
+
+/** qapi/transaction.json TransactionAction types (QEMU 7.2). */
+const TRANSACTION_ACTIONS = [
+  'abort',
+  'block-dirty-bitmap-add',
+  'block-dirty-bitmap-clear',
+  'block-dirty-bitmap-disable',
+  'block-dirty-bitmap-enable',
+  'block-dirty-bitmap-merge',
+  'block-dirty-bitmap-remove',
+  'blockdev-backup',
+  'blockdev-snapshot',
+  'blockdev-snapshot-internal-sync',
+  'blockdev-snapshot-sync',
+  'drive-backup',
+];
+
+/** Run state shown in the prompt, kept current from events. */
+const STATE_BY_EVENT: Record<string, string> = {
+  STOP: 'paused',
+  RESUME: 'running',
+  SHUTDOWN: 'shutdown',
+  SUSPEND: 'suspended',
+  WAKEUP: 'running',
+  GUEST_PANICKED: 'guest-panicked',
+};
+
+export async function runRepl(options: CliOptions, io: Io, version: string): Promise<void> {
+  const session = cliSession({ ...options, json: false, verbose: false }, io, { events: 'none' });
+  const { client } = session;
+  const paint = io.outPaint;
+  let verbose = options.verbose;
+  client.on('wire', (m) => {
+    if (verbose) say(paint.dim(`${m.direction === 'out' ? '->' : '<-'} ${compactJson(m.value)}`));
+  });
+
+  await session.open();
+  const [commands, status] = await Promise.all([
+    client.execute('query-commands').catch(() => []),
+    client.execute('query-status').catch(() => ({ status: 'unknown' })),
+  ]);
+  const qmpCommands = (commands as Array<{ name: string }>).map((c) => c.name).filter((n) => n !== 'qmp_capabilities');
+  let runState = String((status as JsonObject).status ?? 'unknown');
+  let hmpCommands: string[] | undefined;
+
+  const history = openHistory(historyPath());
+  let hmpMode = false;
+  let showEvents = true;
+  let pretty = options.pretty ?? true;
+  let pendingLines: string[] = [];
+  let transaction: { properties: JsonObject; actions: JsonObject[] } | undefined;
+  let busy: AbortController | undefined;
+  let quitting = false;
+  let ended = false;
+  const queue: string[] = [];
+  let draining = false;
+
+  const rl = readline.createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    terminal: true,
+    history: history.entries,
+    historySize: MAX_ENTRIES,
+    removeHistoryDuplicates: true,
+    tabSize: 4,
+    completer: (line: string) =>
+      complete(line, {
+        qmpCommands: () => qmpCommands,
+        shellCommands: () => SHELL_COMMANDS.map((c) => c.name),
+        hmpCommands: () => hmpCommands ?? (loadHmpCommands(), []),
+        hmpMode: () => hmpMode,
+        inTransaction: () => transaction !== undefined,
+        transactionActions: () => TRANSACTION_ACTIONS,
+      }),
+  });
+  installReverseSearch(rl);
+  rl.on('history', () => {}); // entries are saved as they are run, below
+
+  const label = formatAddress(client.address).split('/').pop() as string;
+  const prompt = () => {
+    if (pendingLines.length > 0) return paint.dim('... ');
+    const colour = runState === 'running' ? paint.green : runState === 'paused' ? paint.yellow : paint.red;
+    const mode = hmpMode ? paint.magenta('(hmp) ') : '';
+    const tx = transaction ? paint.cyan(` transaction[${transaction.actions.length}]`) : '';
+    return `${mode}${paint.bold(label)} ${colour(`[${runState}]`)}${tx}> `;
+  };
+  const showPrompt = () => {
+    if (ended) return;
+    rl.setPrompt(prompt());
+    rl.prompt(true);
+  };
+
+  /** Prints text above the prompt (if one is shown), then redraws prompt and line. */
+  function say(text: string, stream: 'out' | 'err' = 'out'): void {
+    const promptShown = !busy && !ended && !draining;
+    if (promptShown) {
+      const rows = rl.getCursorPos().rows;
+      readline.moveCursor(process.stdout, 0, -rows);
+      readline.cursorTo(process.stdout, 0);
+      readline.clearScreenDown(process.stdout);
+    }
+    if (stream === 'out') process.stdout.write(`${text}\n`);
+    else process.stderr.write(`${text}\n`);
+    if (promptShown) showPrompt();
+  }
+  const sayError = (message: string) => say(io.errPaint.red(message), 'err');
+
+  function loadHmpCommands(): void {
+    hmpCommands = [];
+    runHmp(client, 'help')
+      .then((text) => {
+        hmpCommands = [...new Set(text.split('\n').map((l) => l.split(/[\s|,]/)[0] ?? '').filter(Boolean))];
+      })
+      .catch(() => {});
+  }
+
+  client.on('event', (event: EventMessage) => {
+    const next = STATE_BY_EVENT[event.event];
+    if (next) runState = next;
+    if (showEvents) say(eventLine(event, paint));
+    else if (next && !busy) showPrompt();
+  });
+
+  let finish: () => void = () => {};
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  const end = (code: number, message?: string) => {
+    if (ended) return;
+    ended = true;
+    if (message) process.stderr.write(`${message}\n`);
+    process.exitCode = code;
+    busy?.abort();
+    session.close();
+    rl.close();
+    finish();
+  };
+
+  client.on('close', (error?: QmpError) => {
+    if (quitting) {
+      process.stdout.write('QEMU has quit.\n');
+      end(0);
+    } else {
+      end(4, `${io.errPaint.red('qmpsh:')} ${error?.message ?? 'QEMU closed the connection'}`);
+    }
+  });
+
+  rl.on('SIGINT', () => {
+    if (busy) {
+      busy.abort();
+      return;
+    }
+    if (pendingLines.length > 0 || transaction) {
+      pendingLines = [];
+      if (transaction) say(paint.dim('transaction discarded'));
+      transaction = undefined;
+      rl.write(null, { ctrl: true, name: 'u' });
+      showPrompt();
+      return;
+    }
+    if (rl.line.length > 0) {
+      rl.write(null, { ctrl: true, name: 'e' });
+      rl.write(null, { ctrl: true, name: 'u' });
+      return;
+    }
+    say(paint.dim('(to leave, press Ctrl-D or type .exit)'));
+  });
+  rl.on('close', () => end(Number(process.exitCode ?? 0)));
+
+  rl.on('line', (line) => {
+    queue.push(line);
+    void drain();
+  });
+
+  async function drain(): Promise<void> {
+    if (draining) return;
+    draining = true;
+    try {
+      while (queue.length > 0 && !ended) await handleLine(queue.shift() as string);
+    } finally {
+      draining = false;
+    }
+    showPrompt();
+  }
+
+  async function handleLine(line: string): Promise<void> {
+    pendingLines.push(line);
+    const text = pendingLines.join('\n');
+    if (!hmpMode && needsMoreInput(text)) return;
+    pendingLines = [];
+    if (text.trim()) history.add(text);
+    try {
+      await handleStatement(text);
+    } catch (err) {
+      if (err instanceof InterruptedError) sayError(`interrupted: ${err.message}`);
+      else if (err instanceof CommandError) sayError(err.message);
+      else if (err instanceof QmpError) sayError(`${err.message}`);
+      else throw err;
+    }
+  }
+
+  async function handleStatement(text: string): Promise<void> {
+    const trimmed = text.trim();
+    if (trimmed.startsWith('.')) return shellCommand(trimmed);
+    if (hmpMode) {
+      if (trimmed) await hmp(trimmed);
+      return;
+    }
+    if (transaction) return transactionLine(trimmed);
+    if (/^transaction\(/.test(trimmed)) {
+      const words = tokenizeComplete(trimmed.slice('transaction('.length));
+      transaction = { properties: parseArguments(words), actions: [] };
+      say(paint.dim('transaction: one action per line (TYPE key=value ...), ")" sends it, Ctrl-C discards it'));
+      return;
+    }
+    const statement = parseStatement(text);
+    switch (statement.kind) {
+      case 'empty':
+        return;
+      case 'hmp':
+        return hmp(statement.commandLine);
+      case 'shell':
+        return shellCommand(trimmed);
+      case 'qmp': {
+        const { execute, arguments: args } = statement.request;
+        if (execute === 'quit' && !(await confirmQuit())) return;
+        return qmp(execute, args);
+      }
+    }
+  }
+
+  async function transactionLine(line: string): Promise<void> {
+    const tx = transaction as NonNullable<typeof transaction>;
+    if (line === '') return;
+    if (line === ')') {
+      transaction = undefined;
+      const args: JsonObject = { actions: tx.actions };
+      if (Object.keys(tx.properties).length > 0) args.properties = tx.properties;
+      return qmp('transaction', args);
+    }
+    const [type, ...words] = tokenizeComplete(line) as [string, ...string[]];
+    const request = parseRequest(type, words);
+    tx.actions.push({ type: request.execute, data: request.arguments ?? {} });
+  }
+
+  async function withBusy<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    busy = new AbortController();
+    try {
+      return await work(busy.signal);
+    } finally {
+      busy = undefined;
+    }
+  }
+
+  async function qmp(execute: string, args: JsonObject | undefined): Promise<void> {
+    if (execute === 'quit') quitting = true;
+    let value: JsonValue;
+    try {
+      value = await withBusy((signal) => client.execute(execute, args, { signal }));
+    } catch (err) {
+      if (execute === 'quit') quitting = false;
+      throw err;
+    }
+    say(pretty ? prettyJson(value, paint) : compactJson(value));
+  }
+
+  async function hmp(commandLine: string): Promise<void> {
+    const quits = /^\s*(q|quit)\s*$/.test(commandLine);
+    if (quits && !(await confirmQuit())) return;
+    if (quits) quitting = true;
+    const text = await withBusy((signal) => runHmp(client, commandLine, { signal }));
+    if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  function confirmQuit(): Promise<boolean> {
+    return new Promise((resolve) => {
+      rl.question(paint.yellow('quit makes QEMU exit (the VM is gone). Send it? [y/N] '), (answer) => {
+        resolve(/^y(es)?$/i.test(answer.trim()));
+      });
+    });
+  }
+
+  async function shellCommand(text: string): Promise<void> {
+    const [name = '', ...words] = tokenizeComplete(text.slice(1));
+    const onOff = (current: boolean) => {
+      if (words[0] === undefined) return !current;
+      if (/^(on|true|1|yes)$/i.test(words[0])) return true;
+      if (/^(off|false|0|no)$/i.test(words[0])) return false;
+      throw new UsageError(`.${name} takes on or off`);
+    };
+    switch (name) {
+      case 'help':
+      case '?':
+        say(shellHelp(paint));
+        return;
+      case 'exit':
+        end(0);
+        return;
+      case 'events':
+        showEvents = onOff(showEvents);
+        say(paint.dim(`events ${showEvents ? 'shown' : 'hidden'}`));
+        return;
+      case 'verbose':
+        verbose = onOff(verbose);
+        say(paint.dim(`wire messages ${verbose ? 'shown' : 'hidden'}`));
+        return;
+      case 'pretty':
+        pretty = true;
+        return;
+      case 'compact':
+        pretty = false;
+        return;
+      case 'hmp':
+        if (words.length > 0) return hmp(words.join(' '));
+        hmpMode = true;
+        if (!hmpCommands) loadHmpCommands();
+        say(paint.dim('HMP mode: lines go to the human monitor; .qmp returns'));
+        return;
+      case 'qmp':
+        hmpMode = false;
+        return;
+      default:
+        throw new UsageError(`unknown qmpsh command '.${name}': .help lists them`);
+    }
+  }
+
+  const qemuVersion = greetingVersion(client.greeting);
+  process.stdout.write(
+    `${paint.bold(`qmpsh ${version}`)}: QEMU ${qemuVersion} at ${formatAddress(client.address)}\n` +
+      `${paint.dim('Type .help for help, Tab to complete, Ctrl-D to leave.')}\n`,
+  );
+  if (history.problem) io.warn(history.problem);
+  showPrompt();
+  await done;
+}
