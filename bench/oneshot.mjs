@@ -63,7 +63,7 @@ async function waitForGreeting(deadline = Date.now() + 10_000) {
 
 function tools(cmd) {
   return [
-    { name: 'qmpsh', file: process.execPath, args: [join(root, 'bin/qmpsh.js'), sockPath, cmd] },
+    { name: 'qmpsh', file: process.execPath, args: [join(root, 'bin/qmpsh.cjs'), sockPath, cmd] },
     { name: 'raw node', file: process.execPath, args: [join(root, 'bench/raw-client.mjs'), sockPath, cmd] },
     // Same bytes as `printf ... | socat`, fed directly so no shell start-up is timed.
     { name: `socat -t ${SOCAT_T}`, file: 'socat', args: ['-t', SOCAT_T, '-', `UNIX-CONNECT:${sockPath}`],
@@ -128,7 +128,7 @@ function haveGnuTime() {
 
 // --- main ---------------------------------------------------------------
 
-if (!existsSync(join(root, 'dist/cli.js'))) fail('dist/cli.js is missing: run `npm run build` (or `npm run bench`)');
+if (!existsSync(join(root, 'dist/cli.cjs'))) fail('dist/cli.cjs is missing: run `npm run build` (or `npm run bench`)');
 qemu = spawn('qemu-system-x86_64',
   ['-M', 'none', '-nodefaults', '-display', 'none', '-qmp', `unix:${sockPath},server=on,wait=off`],
   { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -1,5 +1,9 @@
-// Bundles the CLI into dist/cli.js (one file: fast start-up, no module
-// resolution at run time) and compiles the library with tsc into dist/lib.
+// Builds what the package ships:
+//   dist/cli.cjs   the CLI, one CommonJS file: no ESM loader, no module
+//                  resolution at run time (measured: see bench/). Modules that
+//                  only some modes need are initialised lazily (esbuild turns
+//                  their dynamic imports into deferred requires).
+//   dist/lib/      the library, compiled by tsc, ESM with declarations.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -7,21 +11,37 @@ import { readFileSync, rmSync } from 'node:fs';
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 
+/**
+ * commander requires node:child_process at load time, for executable
+ * subcommands, which qmpsh does not use; loading it (and dgram with it) costs
+ * a few ms on every start. Defer it until something actually touches it.
+ */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.importer.includes('node_modules/commander') ? { path: 'lazy-child-process', namespace: 'lazy' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+      contents:
+        "let cp; module.exports = new Proxy({}, { get: (_, key) => (cp ??= require('node:child_process'))[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
 await build({
   entryPoints: ['src/cli/main.ts'],
-  outdir: 'dist',
-  entryNames: 'cli',
+  outfile: 'dist/cli.cjs',
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
-  minify: true,
+  minify: process.env.QMPSH_NO_MINIFY !== "1",
   legalComments: 'linked',
   sourcemap: 'linked',
   define: { QMPSH_VERSION: JSON.stringify(pkg.version) },
-  // commander is CommonJS: give the ESM bundle a require() for its node: imports.
-  banner: { js: "import { createRequire as __qmpshRequire } from 'node:module'; const require = __qmpshRequire(import.meta.url);" },
+  plugins: [lazyChildProcess],
   logLevel: 'warning',
 });
 

@@ -12,7 +12,7 @@ trap 'kill "$(cat "$dir/qemu.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$di
 
 run() {
   printf '\n$ qmpsh %s\n' "$*"
-  node bin/qmpsh.js "$@" || printf '(exit %s)\n' "$?"
+  node bin/qmpsh.cjs "$@" || printf '(exit %s)\n' "$?"
 }
 run "$sock" query-version --pretty
 run "$sock" query-status

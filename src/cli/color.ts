@@ -4,8 +4,7 @@
  * NO_COLOR (no-color.org: set and non-empty), then whether the stream is a
  * terminal that is not TERM=dumb.
  */
-import { Chalk } from 'chalk';
-import type { Paint } from './format.js';
+import { PLAIN, type Paint } from './format.js';
 
 export interface ColorSettings {
   /** false when --no-color was given. */
@@ -27,6 +26,20 @@ export function colorLevel(stream: { isTTY?: boolean }, settings: ColorSettings)
   return 1;
 }
 
-export function paintFor(stream: { isTTY?: boolean }, settings: ColorSettings): Paint {
-  return new Chalk({ level: colorLevel(stream, settings) });
+/**
+ * Paints for stdout and stderr. chalk is loaded only when a stream gets
+ * colour: a one-shot into a pipe (the scripting case) never pays for it.
+ */
+export async function paintsFor(
+  streams: { stdout: { isTTY?: boolean }; stderr: { isTTY?: boolean } },
+  settings: ColorSettings,
+): Promise<{ out: Paint; err: Paint }> {
+  const outLevel = colorLevel(streams.stdout, settings);
+  const errLevel = colorLevel(streams.stderr, settings);
+  if (outLevel === 0 && errLevel === 0) return { out: PLAIN, err: PLAIN };
+  const { Chalk } = await import('chalk');
+  return {
+    out: outLevel ? new Chalk({ level: outLevel }) : PLAIN,
+    err: errLevel ? new Chalk({ level: errLevel }) : PLAIN,
+  };
 }

@@ -2,11 +2,36 @@
  * Turning values and events into text. Colour is given, never detected here:
  * `Paint` is a chalk instance chosen per stream by cli/color.ts.
  */
-import type { ChalkInstance } from 'chalk';
 import { stringifyJson, type JsonValue } from '../protocol/json.js';
 import type { EventMessage } from '../protocol/messages.js';
 
-export type Paint = ChalkInstance;
+/** The part of chalk qmpsh uses; cli/color.ts gives chalk itself, or PLAIN without loading it. */
+export interface Paint {
+  readonly level: number;
+  red(text: string): string;
+  green(text: string): string;
+  yellow(text: string): string;
+  blue(text: string): string;
+  magenta(text: string): string;
+  cyan(text: string): string;
+  gray(text: string): string;
+  dim(text: string): string;
+  bold(text: string): string;
+}
+
+const same = (text: string) => text;
+export const PLAIN: Paint = {
+  level: 0,
+  red: same,
+  green: same,
+  yellow: same,
+  blue: same,
+  magenta: same,
+  cyan: same,
+  gray: same,
+  dim: same,
+  bold: same,
+};
 
 /** One compact line, exact integers. */
 export function compactJson(value: unknown): string {

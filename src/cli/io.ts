@@ -3,7 +3,7 @@
  * stdout (`qmpsh ... | head -1`) ends output quietly instead of failing.
  */
 import type { Paint } from './format.js';
-import { paintFor, type ColorSettings } from './color.js';
+import { paintsFor, type ColorSettings } from './color.js';
 
 export interface Io {
   out(line: string): void;
@@ -15,7 +15,7 @@ export interface Io {
   readonly errPaint: Paint;
 }
 
-export function processIo(settings: ColorSettings): Io {
+export async function processIo(settings: ColorSettings): Promise<Io> {
   let stdoutClosed = false;
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') {
@@ -26,7 +26,8 @@ export function processIo(settings: ColorSettings): Io {
   });
   // stderr closed too: nothing left to tell anyone.
   process.stderr.on('error', () => {});
-  const errPaint = paintFor(process.stderr, settings);
+  const paints = await paintsFor(process, settings);
+  const errPaint = paints.err;
   return {
     out(line) {
       if (!stdoutClosed) process.stdout.write(`${line}\n`);
@@ -41,7 +42,7 @@ export function processIo(settings: ColorSettings): Io {
       process.stderr.write(`${errPaint.yellow('qmpsh: warning:')} ${message}\n`);
     },
     stdoutIsTTY: Boolean(process.stdout.isTTY),
-    outPaint: paintFor(process.stdout, settings),
+    outPaint: paints.out,
     errPaint,
   };
 }

@@ -14,9 +14,9 @@ const VERSION = typeof QMPSH_VERSION === 'string' ? QMPSH_VERSION : '0.0.0-dev';
 
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
   const debug = argv.includes('--debug');
-  const io = processIo({ color: !argv.includes('--no-color'), env: process.env });
+  const io = await processIo({ color: !argv.includes('--no-color'), env: process.env });
   try {
-    const options = parseCommandLine(argv, VERSION);
+    const options = await parseCommandLine(argv, VERSION);
     if (options instanceof HelpShown) {
       process.exitCode = options.exitCode;
       return;

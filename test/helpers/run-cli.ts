@@ -1,8 +1,8 @@
-/** Runs the built CLI (bin/qmpsh.js -> dist/cli.js) as a child process. */
+/** Runs the built CLI (bin/qmpsh.cjs -> dist/cli.cjs) as a child process. */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const BIN = fileURLToPath(new URL('../../bin/qmpsh.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/qmpsh.cjs', import.meta.url));
 
 export interface CliResult {
   code: number | null;
