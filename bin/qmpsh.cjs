@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // CommonJS on purpose: it skips Node's ESM loader, a measurable part of a one-shot's start-up.
-require('../dist/cli.cjs').main();
+require('../dist/launch.cjs');

@@ -3,10 +3,11 @@
 //                  resolution at run time (measured: see bench/). Modules that
 //                  only some modes need are initialised lazily (esbuild turns
 //                  their dynamic imports into deferred requires).
+//   dist/launch.cjs  what bin/qmpsh.cjs runs: dist/cli.cjs with a V8 code cache.
 //   dist/lib/      the library, compiled by tsc, ESM with declarations.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
@@ -44,6 +45,9 @@ await build({
   plugins: [lazyChildProcess],
   logLevel: 'warning',
 });
+
+// The launcher loads dist/cli.cjs with a V8 code cache (see its comment).
+copyFileSync('src/launcher/launch.cjs', 'dist/launch.cjs');
 
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
   stdio: 'inherit',

@@ -42,3 +42,34 @@ describe('package', () => {
     expect(importers.map((f) => f.slice(ROOT.length))).toEqual(['src/transport/index.ts']);
   });
 });
+
+describe('compile cache (dist/launch.cjs)', () => {
+  it('is written 0600 on the first run, used after, rewritten when corrupt, and can be turned off', async () => {
+    const { mkdtempSync, readdirSync: ls, statSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { runCli } = await import('../helpers/run-cli.js');
+    const cacheHome = mkdtempSync(join(tmpdir(), 'qmpsh-cache-'));
+    const dir = join(cacheHome, 'qmpsh');
+    try {
+      const first = await runCli(['--version'], { env: { XDG_CACHE_HOME: cacheHome } });
+      expect(first).toMatchObject({ code: 0, stdout: '0.1.0\n', stderr: '' });
+      const [name] = ls(dir);
+      expect(name).toMatch(/^cli-v\d+.*\.v8$/);
+      const cache = join(dir, name as string);
+      expect(statSync(cache).mode & 0o777).toBe(0o600);
+      expect(statSync(cache).size).toBeGreaterThan(1000);
+
+      writeFileSync(cache, 'garbage');
+      const corrupt = await runCli(['--version'], { env: { XDG_CACHE_HOME: cacheHome } });
+      expect(corrupt).toMatchObject({ code: 0, stdout: '0.1.0\n', stderr: '' });
+      expect(statSync(cache).size).toBeGreaterThan(1000); // V8 rejected it; rewritten
+
+      rmSync(dir, { recursive: true });
+      const off = await runCli(['--version'], { env: { XDG_CACHE_HOME: cacheHome, QMPSH_NO_COMPILE_CACHE: '1' } });
+      expect(off.code).toBe(0);
+      expect(() => ls(dir)).toThrow();
+    } finally {
+      rmSync(cacheHome, { recursive: true, force: true });
+    }
+  });
+});

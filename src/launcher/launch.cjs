@@ -1,0 +1,65 @@
+// Loads dist/cli.cjs with a V8 code cache, then runs main().
+//
+// Compiling the bundle is a measurable part of a one-shot's start-up (see
+// bench/), and Node 20 has no module compile cache of its own. The first run
+// stores V8's cached data, taken at exit so it holds every function that run
+// compiled, in $XDG_CACHE_HOME/qmpsh (or ~/.cache/qmpsh), keyed by Node's
+// version and the bundle's size and mtime; V8 itself rejects data that does
+// not match the source, and then the next run writes it anew. Any problem
+// with the cache just means a normal compile. QMPSH_NO_COMPILE_CACHE=1 turns
+// it off.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const vm = require('node:vm');
+const Module = require('node:module');
+
+const file = path.join(__dirname, 'cli.cjs');
+
+function cacheFile(stat) {
+  const base =
+    process.env.XDG_CACHE_HOME && path.isAbsolute(process.env.XDG_CACHE_HOME)
+      ? process.env.XDG_CACHE_HOME
+      : path.join(require('node:os').homedir(), '.cache');
+  const key = `${process.version}-${process.arch}-${stat.size}-${Math.trunc(stat.mtimeMs)}`;
+  return path.join(base, 'qmpsh', `cli-${key}.v8`);
+}
+
+function load() {
+  if (process.env.QMPSH_NO_COMPILE_CACHE === '1') return require(file);
+  const source = fs.readFileSync(file, 'utf8');
+  let cache;
+  let cachedData;
+  try {
+    cache = cacheFile(fs.statSync(file));
+    cachedData = fs.readFileSync(cache);
+  } catch {
+    // no cache yet
+  }
+  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
+  const mod = new Module(file, module);
+  mod.filename = file;
+  mod.paths = Module._nodeModulePaths(__dirname);
+  script.runInThisContext()(mod.exports, (id) => mod.require(id), mod, file, __dirname);
+  if (cache && (!cachedData || script.cachedDataRejected)) {
+    process.once('exit', () => {
+      try {
+        fs.mkdirSync(path.dirname(cache), { recursive: true, mode: 0o700 });
+        const tmp = `${cache}.${process.pid}`;
+        fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
+        fs.renameSync(tmp, cache);
+        // Caches of other builds or Node versions are dead weight now.
+        for (const name of fs.readdirSync(path.dirname(cache))) {
+          if (/^cli-.*\.v8$/.test(name) && name !== path.basename(cache)) {
+            fs.rmSync(path.join(path.dirname(cache), name), { force: true });
+          }
+        }
+      } catch {
+        // a read-only home: compile normally next time too
+      }
+    });
+  }
+  return mod.exports;
+}
+
+load().main();
