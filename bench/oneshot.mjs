@@ -3,11 +3,10 @@
 //   node bench/oneshot.mjs            (BENCH_RUNS=N overrides the 30 timed runs)
 // A benchmark, not a test: exits 0 whether targets are met or not, and 1 only
 // when something is broken (QEMU does not come up, a client prints a wrong reply).
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fail, quantile, root, startQemu } from './common.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS) || 30;
 const MEM_RUNS = 5;
@@ -21,45 +20,7 @@ const GNU_TIME = '/usr/bin/time';
 const SOCAT_T = '0.5';
 const TARGETS = { 'query-status': 1.1, 'query-qmp-schema': 1.3 }; // time, qmpsh/raw
 const MEM_TARGET = 1.15;
-
-const root = new URL('..', import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), 'qmpsh-bench-'));
-const sockPath = join(dir, 'q.sock');
-let qemu;
-
-// Cleanup is synchronous so it can run from the 'exit' handler, which covers
-// normal ends, thrown errors and the signal handlers below alike.
-process.on('exit', () => {
-  qemu?.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
-});
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
-
-const fail = (msg) => {
-  console.error(`bench: ${msg}`);
-  process.exit(1);
-};
-
-// The socket file appears before QEMU accepts on it, so only a greeting counts.
-async function waitForGreeting(deadline = Date.now() + 10_000) {
-  while (Date.now() < deadline) {
-    if (qemu.exitCode !== null) fail(`QEMU exited early (code ${qemu.exitCode}): ${qemuStderr.trim()}`);
-    const line = await new Promise((resolve) => {
-      const s = connect(sockPath);
-      let buf = '';
-      s.setTimeout(1000, () => s.destroy());
-      s.on('data', (d) => {
-        buf += d;
-        if (buf.includes('\r\n')) { s.destroy(); resolve(buf.slice(0, buf.indexOf('\r\n'))); }
-      });
-      s.on('error', () => resolve(null));
-      s.on('close', () => resolve(null));
-    });
-    if (line) return JSON.parse(line);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  fail('QEMU did not greet within 10 s');
-}
+let sockPath;
 
 function tools(cmd) {
   return [
@@ -115,11 +76,6 @@ function peakRssKiB(cmd, tool) {
   return kib;
 }
 
-const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.max(0, Math.ceil(q * s.length) - 1)];
-};
-
 function haveGnuTime() {
   if (!existsSync(GNU_TIME)) return false;
   const r = spawnSync(GNU_TIME, ['-f', '%M', 'true'], { encoding: 'utf8' });
@@ -129,15 +85,8 @@ function haveGnuTime() {
 // --- main ---------------------------------------------------------------
 
 if (!existsSync(join(root, 'dist/cli.cjs'))) fail('dist/cli.cjs is missing: run `npm run build` (or `npm run bench`)');
-qemu = spawn('qemu-system-x86_64',
-  ['-M', 'none', '-nodefaults', '-display', 'none', '-qmp', `unix:${sockPath},server=on,wait=off`],
-  { stdio: ['ignore', 'ignore', 'pipe'] });
-// Kept for the failure message only: our SIGTERM at the end makes QEMU complain.
-let qemuStderr = '';
-qemu.stderr.on('data', (d) => { qemuStderr += d; });
-qemu.on('error', (e) => fail(`cannot start qemu-system-x86_64: ${e.message}`));
-const greeting = await waitForGreeting();
-const { major, minor, micro } = greeting.QMP.version.qemu;
+const qemu = await startQemu();
+sockPath = qemu.sock;
 
 const commands = Object.keys(TARGETS);
 const cells = commands.flatMap((cmd) => tools(cmd).map((tool) => ({ cmd, tool, ms: [], kib: [], bytes: 0 })));
@@ -168,7 +117,7 @@ if (memory) {
 const f1 = (x) => x.toFixed(1);
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
-console.log(`qmpsh one-shot benchmark: QEMU ${major}.${minor}.${micro} (-M none), node ${process.version}`);
+console.log(`qmpsh one-shot benchmark: QEMU ${qemu.version} (-M none), node ${process.version}`);
 console.log(`${RUNS} timed runs per cell, interleaved; wall time around spawnSync` +
   (memory ? `; peak RSS = median of ${MEM_RUNS} runs under ${GNU_TIME} -f %M` : ''));
 console.log();

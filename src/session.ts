@@ -49,6 +49,14 @@ export interface QmpClientOptions {
    * exist yet or refuses connections (a QEMU that is starting). Default 0.
    */
   waitForSocketMs?: number;
+  /**
+   * Capabilities to enable if the greeting offers them (qmp-spec
+   * "Capabilities Negotiation"). `oob` makes QEMU read and parse requests in
+   * its monitor thread while the main thread runs them (at most 8 queued),
+   * which lets pipelined commands reach QEMU's own throughput; every request
+   * here carries an id, as OOB requires.
+   */
+  capabilities?: string[];
   /** Aborts connecting. */
   signal?: AbortSignal;
 }
@@ -109,6 +117,7 @@ export class QmpClient {
     close: new Set(),
   };
   private handshake: { resolve: () => void; reject: (e: QmpError) => void } | undefined;
+  private enabledCapabilities: string[] = [];
   private quitting = false;
 
   /** Connects, reads the greeting and negotiates capabilities. */
@@ -125,6 +134,7 @@ export class QmpClient {
       commandTimeoutMs: options.commandTimeoutMs ?? 60000,
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       waitForSocketMs: options.waitForSocketMs ?? 0,
+      capabilities: options.capabilities ?? [],
       ...(options.signal ? { signal: options.signal } : {}),
     };
     this.framer = new JsonFramer(this.options.maxMessageBytes);
@@ -138,6 +148,11 @@ export class QmpClient {
   get greeting(): Greeting {
     if (!this.greetingValue) throw new StateError(`no greeting yet: the session is ${this.stateValue}`);
     return this.greetingValue;
+  }
+
+  /** The capabilities enabled in negotiation (those asked for that the server offered). */
+  get capabilities(): readonly string[] {
+    return this.enabledCapabilities;
   }
 
   on<K extends keyof ClientEvents>(name: K, listener: ClientEvents[K]): this {
@@ -366,7 +381,10 @@ export class QmpClient {
       expectsClose: false,
       cleanup: () => {},
     });
-    this.send({ execute: 'qmp_capabilities', id });
+    const offered = this.greetingValue?.QMP.capabilities ?? [];
+    const enable = this.options.capabilities.filter((c) => offered.includes(c));
+    this.enabledCapabilities = enable;
+    this.send({ execute: 'qmp_capabilities', ...(enable.length ? { arguments: { enable } } : {}), id });
   }
 
   private reply(msg: Extract<Classified, { kind: 'return' | 'error' }>): void {

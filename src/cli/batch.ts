@@ -23,7 +23,17 @@ import type { CliOptions } from './program.js';
 import { checkReadOnly } from './read-only.js';
 import { cliSession, type CliSession } from './session.js';
 
-const PIPELINE_DEPTH = 8;
+/**
+ * At most this many read-only commands in flight. QMPSH_PIPELINE_DEPTH
+ * overrides it (1 = lock-step, as the batch benchmark compares).
+ */
+const PIPELINE_DEPTH = pipelineDepth(process.env.QMPSH_PIPELINE_DEPTH);
+
+function pipelineDepth(text: string | undefined): number {
+  const n = Number(text);
+  // 8: QEMU queues at most 8 in-band requests with OOB (QMP-NOTES "Session" 6).
+  return text !== undefined && Number.isSafeInteger(n) && n >= 1 && n <= 8 ? n : 8;
+}
 
 type Outcome = { ok: true; output: string } | { ok: false; error: unknown };
 
@@ -41,7 +51,8 @@ class BatchFailed extends QmpError {
 
 export async function runBatch(options: CliOptions, io: Io): Promise<void> {
   const input: Readable = options.file ? openScript(options.file) : process.stdin;
-  const session = cliSession(options, io);
+  // OOB lets QEMU parse the next requests while it runs one: pipelining then pays.
+  const session = cliSession(options, io, { capabilities: ['oob'] });
   const inFlight: InFlight[] = [];
   let worst = 0;
   let failures = 0;

@@ -17,6 +17,11 @@ export interface Io {
 
 export async function processIo(settings: ColorSettings): Promise<Io> {
   let stdoutClosed = false;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    process.stdout.uncork();
+  };
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') {
       stdoutClosed = true;
@@ -30,7 +35,14 @@ export async function processIo(settings: ColorSettings): Promise<Io> {
   const errPaint = paints.err;
   return {
     out(line) {
-      if (!stdoutClosed) process.stdout.write(`${line}\n`);
+      if (stdoutClosed) return;
+      // Lines written in one tick go out in one write (a batch prints thousands).
+      if (!corked) {
+        corked = true;
+        process.stdout.cork();
+        process.nextTick(uncork);
+      }
+      process.stdout.write(`${line}\n`);
     },
     outRaw(text) {
       if (!stdoutClosed && text !== '') process.stdout.write(text);

@@ -24,6 +24,8 @@ export interface CliSession {
 export interface SessionOutput {
   /** How events are shown when not --json: a line on stderr (default), or not at all. */
   events?: 'stderr' | 'none';
+  /** Capabilities to ask for (batch mode asks for oob to pipeline). */
+  capabilities?: string[];
 }
 
 export function cliSession(options: CliOptions, io: Io, output: SessionOutput = {}): CliSession {
@@ -38,6 +40,7 @@ export function cliSession(options: CliOptions, io: Io, output: SessionOutput = 
     commandTimeoutMs: options.timeoutMs,
     maxMessageBytes: options.maxMessageBytes,
     waitForSocketMs: options.waitSocketMs,
+    capabilities: output.capabilities ?? [],
     signal: interrupt.signal,
   });
   let negotiated = false;

@@ -278,3 +278,49 @@ describe('Ctrl-C', () => {
     expect(stderr).toBe("qmpsh: stopped waiting for 'stop' (it may still run in QEMU)\n");
   });
 });
+
+describe('batch pipelining (scripted server)', () => {
+  /** Answers query-* after a short delay, records the order of events. */
+  function recorder(log: string[], failing = new Set<string>()) {
+    return async (conn: FakeConnection) => {
+      conn.greet();
+      const caps = await conn.nextRequest();
+      log.push(`caps ${JSON.stringify(caps.arguments ?? {})}`);
+      conn.reply(caps, {});
+      for (;;) {
+        const req = await conn.nextRequest();
+        log.push(`got ${req.execute}`);
+        setTimeout(() => {
+          log.push(`replied ${req.execute}`);
+          if (failing.has(req.execute)) conn.send({ error: { class: 'GenericError', desc: `${req.execute} failed` }, id: req.id });
+          else conn.reply(req, { name: req.execute });
+        }, 20);
+      }
+    };
+  }
+
+  it('asks for oob, pipelines read-only commands, and sends a command with effects only after every earlier reply', async () => {
+    const log: string[] = [];
+    const server = await serve(recorder(log));
+    const r = await runCli([server.path], { input: 'query-a\nquery-b\nquery-c\nstop\nquery-d\n' });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { name: string }).name)).toEqual([
+      'query-a', 'query-b', 'query-c', 'stop', 'query-d',
+    ]);
+    expect(log[0]).toBe('caps {"enable":["oob"]}');
+    // The three queries were all in flight before the first reply...
+    expect(log.slice(1, 4)).toEqual(['got query-a', 'got query-b', 'got query-c']);
+    // ...and stop came only after all three were answered.
+    expect(log.indexOf('got stop')).toBeGreaterThan(log.indexOf('replied query-c'));
+  });
+
+  it('stops at a failing query: later lines print nothing and commands with effects are never sent', async () => {
+    const log: string[] = [];
+    const server = await serve(recorder(log, new Set(['query-bad'])));
+    const r = await runCli([server.path], { input: 'query-a\nquery-bad\nquery-c\nstop\n' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('{"name":"query-a"}\n');
+    expect(r.stderr).toMatch(/^qmpsh: line 2: GenericError: query-bad failed$/m);
+    expect(log).not.toContain('got stop');
+  });
+});
