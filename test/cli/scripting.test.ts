@@ -121,6 +121,16 @@ describe('events', () => {
     }
   });
 
+  it('--wait-event without a COMMAND just waits for the event', async () => {
+    const waiting = runCli([monitorA, '--wait-event', 'STOP', '--timeout', '10']);
+    await new Promise((r) => setTimeout(r, 400));
+    await runCli([monitorB, 'stop']);
+    const r = await waiting;
+    await runCli([monitorB, 'cont']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ event: 'STOP' });
+  });
+
   it('--wait-event with a --match that never matches times out with exit 5', async () => {
     const r = await runCli([monitorA, '--wait-event', 'STOP', '--match', 'data.nope=1', '--timeout', '0.5', 'stop']);
     await runCli([monitorB, 'cont']);

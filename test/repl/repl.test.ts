@@ -153,6 +153,37 @@ describe('REPL', () => {
     expect(await t.exitCode()).toBe(0);
   });
 
+  it('continues JSON pasted over several lines until it balances', async () => {
+    const t = repl();
+    await t.waitFor(PROMPT);
+    t.type('{"execute": "human-monitor-command",');
+    t.keys('Enter');
+    await t.waitFor(/^\.\.\.$/m);
+    t.type(' "arguments": {"command-line": "info version"}}');
+    t.keys('Enter');
+    await t.waitFor(/"\d+\.\d+\.\d+.*\\n"\n.*\[running\]>$/m);
+    t.keys('C-d');
+    expect(await t.exitCode()).toBe(0);
+  });
+
+  it('completes HMP command names in HMP mode', async () => {
+    const t = repl();
+    await t.waitFor(PROMPT);
+    t.type('.hmp');
+    t.keys('Enter');
+    await t.waitFor(/\(hmp\) m0\.sock \[running\]>$/m);
+    t.type('info');
+    t.keys('Tab');
+    await new Promise((r) => setTimeout(r, 300)); // the first Tab loads HMP's `help`
+    t.keys('C-u');
+    t.type('system_po');
+    t.keys('Tab');
+    await t.waitFor(/> system_powerdown$/m);
+    t.keys('C-u');
+    t.keys('C-d');
+    expect(await t.exitCode()).toBe(0);
+  });
+
   it('collects a transaction and sends it', async () => {
     const t = repl();
     await t.waitFor(PROMPT);

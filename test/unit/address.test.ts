@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseAddress } from '../../src/address.js';
-import { UsageError } from '../../src/errors.js';
+import { MonitorBusyError, UsageError } from '../../src/errors.js';
+import { describeConnectError } from '../../src/transport/index.js';
 
 describe('parseAddress', () => {
   it.each([
@@ -26,5 +27,25 @@ describe('parseAddress', () => {
   ])('%s is a usage error', (text, message) => {
     expect(() => parseAddress(text)).toThrow(UsageError);
     expect(() => parseAddress(text)).toThrow(message);
+  });
+});
+
+describe('describeConnectError', () => {
+  it.each([
+    ['ENOENT', /no socket at \/x: check the path/],
+    ['ECONNREFUSED', /connection refused by \/x: nothing is listening/],
+    ['EACCES', /permission denied for \/x/],
+    ['EAGAIN', /monitor busy: .*another client is connected/],
+  ])('%s says what to do', (code, message) => {
+    const err = describeConnectError(Object.assign(new Error(code), { code }), '/x');
+    expect(err.message).toMatch(message);
+    expect(err.syscallCode).toBe(code);
+    expect((err.cause as Error).message).toBe(code);
+  });
+
+  it('reports EAGAIN (past the backlog of a held monitor) as busy', () => {
+    const err = describeConnectError(Object.assign(new Error('connect EAGAIN'), { code: 'EAGAIN' }), '/x');
+    expect(err).toBeInstanceOf(MonitorBusyError);
+    expect(err.code).toBe('QMP_MONITOR_BUSY');
   });
 });
