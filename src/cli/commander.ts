@@ -57,6 +57,7 @@ export function parseWithCommander(
     .option('--log <file>', 'append every message sent and received to FILE as NDJSON (created 0600)')
     .option('--read-only', 'refuse commands that can change the VM (allowed: query-*, qom-list, qom-get, qom-list-types, HMP info)')
     .option('--wait-socket <seconds>', 'wait this long for a socket that does not exist yet or refuses connections')
+    .option('--show-secrets', 'do not mask passwords and secrets in --log and --verbose output')
     .option('--debug', 'show stack traces for errors')
     .version(version, '-V, --version')
     .helpOption('-h, --help', 'show this help')

@@ -32,6 +32,7 @@ export interface CliOptions {
   log: string | undefined;
   readOnly: boolean;
   waitSocketMs: number;
+  showSecrets: boolean;
 }
 
 /** Help and --version were printed: nothing else to do. */
@@ -62,6 +63,7 @@ export interface RawOptions {
     log?: string;
     readOnly?: boolean;
     waitSocket?: string;
+    showSecrets?: boolean;
 }
 
 /** Defaults, shared with the commander definition. */
@@ -140,6 +142,7 @@ export function toCliOptions(
     log: o.log,
     readOnly: Boolean(o.readOnly),
     waitSocketMs: o.waitSocket === undefined ? 0 : seconds('--wait-socket', o.waitSocket),
+    showSecrets: Boolean(o.showSecrets),
   };
 }
 

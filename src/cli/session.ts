@@ -6,7 +6,8 @@
 import { parseAddress } from '../address.js';
 import type { JsonValue } from '../protocol/json.js';
 import type { EventMessage } from '../protocol/messages.js';
-import { QmpClient } from '../session.js';
+import { maskSecrets } from '../secrets.js';
+import { QmpClient, type WireMessage } from '../session.js';
 import { compactJson, eventLine } from './format.js';
 import type { Io } from './io.js';
 import type { CliOptions } from './program.js';
@@ -45,9 +46,11 @@ export function cliSession(options: CliOptions, io: Io, output: SessionOutput = 
   });
   let negotiated = false;
   client.on('warning', (message) => io.warn(message));
-  if (log) client.on('wire', (m) => log.write(m));
+  // --log and --verbose never show secrets unless --show-secrets (maskSecrets says which).
+  const shown = (m: WireMessage) => displayedWire(m, options.showSecrets);
+  if (log) client.on('wire', (m) => log.write(shown(m)));
   if (options.verbose) {
-    client.on('wire', (m) => io.err(`${m.direction === 'out' ? '->' : '<-'} ${compactJson(m.value)}`));
+    client.on('wire', (m) => io.err(wireLine(shown(m))));
   }
   if (options.json) {
     // Every reply and event as received, in wire order (the negotiation excepted).
@@ -74,6 +77,16 @@ export function cliSession(options: CliOptions, io: Io, output: SessionOutput = 
       log?.close();
     },
   };
+}
+
+/** `-> {...}` for a message sent, `<- {...}` for one received. */
+export function wireLine(m: WireMessage): string {
+  return `${m.direction === 'out' ? '->' : '<-'} ${compactJson(m.value)}`;
+}
+
+/** The message as --verbose may show it. */
+export function displayedWire(m: WireMessage, showSecrets: boolean): WireMessage {
+  return showSecrets ? m : { ...m, value: maskSecrets(m.value) };
 }
 
 function isEvent(value: JsonValue): boolean {

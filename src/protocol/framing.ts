@@ -15,6 +15,13 @@ import { MessageTooLargeError, ProtocolError } from '../errors.js';
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
+/**
+ * QEMU's own parser refuses nesting deeper than 1024 (qobject/json-streamer.c
+ * MAX_NESTING); deeper input from a peer is hostile, and would overflow the
+ * stack of any recursive consumer (JSON.stringify included).
+ */
+export const MAX_NESTING = 1024;
+
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
@@ -87,7 +94,11 @@ export class JsonFramer {
         continue;
       }
       if (byte === QUOTE) this.inString = true;
-      else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) this.depth++;
+      else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+        if (++this.depth > MAX_NESTING) {
+          throw new ProtocolError(`the server sent JSON nested deeper than ${MAX_NESTING} levels`);
+        }
+      }
       else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
         this.depth--;
         if (this.depth === 0) {

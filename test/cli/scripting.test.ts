@@ -176,6 +176,20 @@ describe('--log', () => {
     expect(entries.every((e) => !Number.isNaN(Date.parse(e.time)))).toBe(true);
   });
 
+  it('masks passwords and secrets in --log and --verbose unless --show-secrets', async () => {
+    const log = join(dir, 'secrets.log');
+    const script = 'object-add qom-type=secret id=sec1 data=hunter2\nset_password protocol=vnc password=hunter3\n';
+    const r = await runCli([monitorA, '--log', log, '-v', '--keep-going'], { input: script });
+    expect(r.stdout).toMatch(/^\{\}$/m); // the secret object was created
+    const seen = readFileSync(log, 'utf8') + r.stderr;
+    expect(seen).not.toMatch(/hunter/);
+    expect(seen).toMatch(/"data":"\*{8}"/);
+    expect(seen).toMatch(/"password":"\*{8}"/);
+    const shown = await runCli([monitorA, '-v', '--show-secrets', 'object-add', 'qom-type=secret', 'id=sec2', 'data=hunter4']);
+    expect(shown.stderr).toMatch(/"data":"hunter4"/);
+    await runCli([monitorA], { input: 'object-del id=sec1\nobject-del id=sec2\n' });
+  });
+
   it('refuses to write through a symlink', async () => {
     const target = join(dir, 'elsewhere');
     writeFileSync(target, '');

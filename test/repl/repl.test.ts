@@ -95,6 +95,9 @@ describe('REPL', () => {
   it('keeps history across restarts in a 0600 file; Up and Ctrl-R find it', async () => {
     const first = repl();
     await first.waitFor(PROMPT);
+    first.type('object-add qom-type=secret id=hist-sec data=hunter2');
+    first.keys('Enter');
+    await first.waitFor(/data=hunter2\n\{\}/);
     first.type('query-kvm');
     first.keys('Enter');
     await first.waitFor(/"present": true/);
@@ -103,6 +106,7 @@ describe('REPL', () => {
 
     const file = join(stateHome, 'qmpsh', 'history');
     expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, 'utf8')).not.toMatch(/hunter2/);
     expect(readFileSync(file, 'utf8')).toMatch(/^query-kvm$/m);
 
     const second = repl();

@@ -88,6 +88,13 @@ describe('JsonFramer', () => {
     expect(frameAll([Buffer.from(exact)], 1000)).toEqual([exact]);
   });
 
+  it('refuses nesting deeper than QEMU itself accepts (1024), without recursion', () => {
+    const ok = `${'['.repeat(1024)}${']'.repeat(1024)}`;
+    expect(frameAll([Buffer.from(ok)])).toEqual([ok]);
+    const deep = Buffer.from(`{"return":${'['.repeat(100_000)}`);
+    expect(() => frameAll([deep])).toThrow(/nested deeper than 1024/);
+  });
+
   it('property: any chunking of a recorded session gives the same messages', () => {
     for (const session of [PLAIN, PRETTY]) {
       const whole = frameAll([session]);

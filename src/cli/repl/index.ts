@@ -18,7 +18,8 @@ import { tokenizeComplete } from '../../shell/tokenize.js';
 import { compactJson, eventLine, prettyJson } from '../format.js';
 import type { Io } from '../io.js';
 import type { CliOptions } from '../program.js';
-import { cliSession } from '../session.js';
+import { cliSession, displayedWire, wireLine } from '../session.js';
+import { lineHasSecret } from '../../secrets.js';
 import { complete } from './completer.js';
 import { historyPath, MAX_ENTRIES, openHistory } from './history.js';
 import { installReverseSearch } from './search.js';
@@ -56,7 +57,7 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
   const paint = io.outPaint;
   let verbose = options.verbose;
   client.on('wire', (m) => {
-    if (verbose) say(paint.dim(`${m.direction === 'out' ? '->' : '<-'} ${compactJson(m.value)}`));
+    if (verbose) say(paint.dim(wireLine(displayedWire(m, options.showSecrets))));
   });
 
   await session.open();
@@ -211,7 +212,8 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
     const text = pendingLines.join('\n');
     if (!hmpMode && needsMoreInput(text)) return;
     pendingLines = [];
-    if (text.trim()) history.add(text);
+    // A line with a password in it is run but not written to the history file.
+    if (text.trim() && (options.showSecrets || !lineHasSecret(text))) history.add(text);
     try {
       await handleStatement(text);
     } catch (err) {
