@@ -22,6 +22,7 @@ import {
   QmpError,
   StateError,
   TimeoutError,
+  UsageError,
 } from './errors.js';
 import { JsonFramer, DEFAULT_MAX_MESSAGE_BYTES } from './protocol/framing.js';
 import { parseJson, stringifyJson, type JsonValue } from './protocol/json.js';
@@ -249,6 +250,17 @@ export class QmpClient {
     }
     const id = this.nextId++;
     const request: Request = { execute: command, ...(args ? { arguments: args } : {}), id };
+    const text = stringifyJson(request);
+    // QEMU refuses requests past 64 MiB (json-streamer MAX_TOKEN_SIZE); we use
+    // the same limit we accept, and never send what we would not read.
+    const bytes = text.length > this.options.maxMessageBytes / 4 ? Buffer.byteLength(text) : text.length;
+    if (bytes > this.options.maxMessageBytes) {
+      return Promise.reject(
+        new UsageError(
+          `the request for '${command}' is ${bytes} bytes, over the limit of ${this.options.maxMessageBytes} (--max-message-size)`,
+        ),
+      );
+    }
     const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
     const expectsClose = options.expectsClose ?? command === 'quit';
 
@@ -289,7 +301,7 @@ export class QmpClient {
       options.signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, { command, resolve, reject, expectsClose, cleanup });
       if (expectsClose) this.quitting = true;
-      this.send(request);
+      this.send(request, text);
     });
   }
 
@@ -302,8 +314,7 @@ export class QmpClient {
 
   // --- receiving ---------------------------------------------------------
 
-  private send(request: Request): void {
-    const text = stringifyJson(request);
+  private send(request: Request, text = stringifyJson(request)): void {
     this.emit('wire', { direction: 'out', text, value: request as unknown as JsonValue });
     this.transport?.write(`${text}\n`);
   }

@@ -17,7 +17,7 @@ import { parseStatement, type Statement } from '../shell/line.js';
 import { exitCodeFor } from './exit-codes.js';
 import { compactJson } from './format.js';
 import type { Io } from './io.js';
-import { readLines, readStatements } from './lines.js';
+import { readLines, readStatements, type NumberedStatement } from './lines.js';
 import { runAction, type Action } from './oneshot.js';
 import type { CliOptions } from './program.js';
 import { checkReadOnly } from './read-only.js';
@@ -40,48 +40,75 @@ type Outcome = { ok: true; output: string } | { ok: false; error: unknown };
 interface InFlight {
   line: number;
   outcome: Promise<Outcome>;
-}
-
-/** Raised to stop the run; `error` is what main() reports. */
-class BatchFailed extends QmpError {
-  constructor(readonly inner: QmpError) {
-    super(inner.code, inner.message, { cause: inner });
-  }
+  settled?: Outcome;
 }
 
 export async function runBatch(options: CliOptions, io: Io): Promise<void> {
   const input: Readable = options.file ? openScript(options.file) : process.stdin;
   // OOB lets QEMU parse the next requests while it runs one: pipelining then pays.
   const session = cliSession(options, io, { capabilities: ['oob'] });
+  /** Sent, not yet reported, in script order. */
   const inFlight: InFlight[] = [];
+  /** Commands sent and not yet answered (the pipelined ones and a lone one with effects). */
+  let pending = 0;
   let worst = 0;
   let failures = 0;
+  let lastLine = 0;
+  /** Set once the run must end; reading the script stops at once. */
+  let stop: QmpError | undefined;
 
-  /** Reports one line's outcome; throws BatchFailed when the run must stop. */
+  const halt = (error: QmpError) => {
+    if (stop) return;
+    stop = error;
+    inFlight.length = 0; // replies to later lines are not reported
+    input.destroy();
+  };
+
+  /** Reports one line's outcome; halts the run when it must stop. */
   const report = (line: number, outcome: Outcome) => {
     if (outcome.ok) {
       if (!options.json) io.out(outcome.output);
       return;
     }
     const error = asQmpError(outcome.error);
-    const lineError = new BatchFailed(lineScoped(line, error));
     failures++;
     const fatal = error instanceof ConnectionClosedError || error instanceof ProtocolError || !options.keepGoing;
-    if (fatal) throw lineError;
-    io.err(`${io.errPaint.red('qmpsh:')} ${lineError.message}`);
+    if (fatal) return halt(lineScoped(line, error));
+    io.err(`${io.errPaint.red('qmpsh:')} ${lineScoped(line, error).message}`);
     worst = Math.max(worst, exitCodeFor(error));
   };
-  const settleOldest = async () => {
-    const oldest = inFlight.shift() as InFlight;
-    report(oldest.line, await oldest.outcome);
+
+  /** Reports, in script order, every outcome that is in: output appears as replies come. */
+  const reportReady = () => {
+    while (!stop && inFlight.length > 0 && inFlight[0]?.settled) {
+      const done = inFlight.shift() as InFlight;
+      report(done.line, done.settled as Outcome);
+    }
+  };
+  const send = (line: number, action: Action): InFlight => {
+    pending++;
+    const entry: InFlight = { line, outcome: outcomeOf(session, action) };
+    void entry.outcome.then((outcome) => {
+      pending--;
+      entry.settled = outcome;
+      reportReady();
+    });
+    return entry;
   };
   const settleAll = async () => {
-    while (inFlight.length > 0) await settleOldest();
+    while (!stop && inFlight.length > 0) await (inFlight[0] as InFlight).outcome;
   };
 
   try {
     await session.open();
-    for await (const { line, text } of readStatements(readLines(input))) {
+    // QEMU may go away while the script waits on a slow stdin: stop at once and
+    // say so. (With a command pending, that command's own error says it.)
+    session.client.on('close', (error) => {
+      if (error && pending === 0) halt(lineScoped(lastLine, error, 'after line'));
+    });
+    await readScript(input, async ({ line, text }) => {
+      if (stop) return;
+      lastLine = line;
       let action: Action | undefined;
       try {
         action = toAction(parseStatement(text));
@@ -89,30 +116,38 @@ export async function runBatch(options: CliOptions, io: Io): Promise<void> {
       } catch (err) {
         await settleAll();
         report(line, { ok: false, error: err });
-        continue;
+        return;
       }
-      if (!action) continue;
+      if (!action) return;
       if (isReadOnly(action)) {
-        if (inFlight.length >= PIPELINE_DEPTH) await settleOldest();
-        inFlight.push({ line, outcome: outcomeOf(session, action) });
+        if (inFlight.length >= PIPELINE_DEPTH) await (inFlight[0] as InFlight).outcome;
+        inFlight.push(send(line, action));
       } else {
+        // Effects wait for every earlier reply, and go alone.
         await settleAll();
-        report(line, await outcomeOf(session, action));
+        if (stop) return;
+        inFlight.push(send(line, action));
+        await settleAll();
       }
-    }
+    }).catch((err: unknown) => {
+      // halt() destroys the input on purpose: that end is not an error.
+      if (!stop) throw err;
+    });
     await settleAll();
-  } catch (err) {
-    // Replies still in flight belong to lines after the failure: not reported.
-    if (err instanceof BatchFailed) throw err.inner;
-    throw err;
   } finally {
     session.close();
     if (input !== process.stdin) input.destroy();
   }
+  if (stop) throw stop;
   if (failures > 0) {
     process.exitCode = worst;
     io.err(`${io.errPaint.red('qmpsh:')} ${failures} command${failures === 1 ? '' : 's'} failed`);
   }
+}
+
+/** Feeds each statement of the script to `handle`, one after the other. */
+async function readScript(input: Readable, handle: (s: NumberedStatement) => Promise<void>): Promise<void> {
+  for await (const statement of readStatements(readLines(input))) await handle(statement);
 }
 
 function toAction(statement: Statement): Action | undefined {
@@ -149,10 +184,10 @@ function asQmpError(error: unknown): QmpError {
 }
 
 /** The same error, its message prefixed with the script line. */
-function lineScoped(line: number, error: QmpError): QmpError {
+function lineScoped(line: number, error: QmpError, where = 'line'): QmpError {
   const scoped = Object.create(Object.getPrototypeOf(error) as object) as QmpError;
   Object.assign(scoped, error);
-  Object.defineProperty(scoped, 'message', { value: `line ${line}: ${error.message}` });
+  Object.defineProperty(scoped, 'message', { value: `${where} ${line}: ${error.message}` });
   Object.defineProperty(scoped, 'cause', { value: error });
   return scoped;
 }
