@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
+import { runs } from '../helpers/fuzz.js';
 import { describe, expect, it } from 'vitest';
 import { JsonFramer } from '../../src/protocol/framing.js';
 import { MessageTooLargeError, ProtocolError } from '../../src/errors.js';
@@ -102,7 +103,7 @@ describe('JsonFramer', () => {
         fc.property(fc.array(fc.nat(), { maxLength: 60 }), (cuts) => {
           expect(frameAll(splitAt(session, cuts))).toEqual(whole);
         }),
-        { numRuns: 300 },
+        { numRuns: runs(300) },
       );
     }
   });
@@ -121,7 +122,7 @@ describe('JsonFramer', () => {
           );
         },
       ),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -135,7 +136,7 @@ describe('JsonFramer', () => {
           expect(err).toBeInstanceOf(ProtocolError);
         }
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 });

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { runs } from '../helpers/fuzz.js';
 import { describe, expect, it } from 'vitest';
 import { parseJson, stringifyJson } from '../../src/protocol/json.js';
 import { ProtocolError } from '../../src/errors.js';
@@ -59,7 +60,7 @@ describe('exact-integer JSON', () => {
         const back = parseJson(text);
         expect(stringifyJson(back)).toBe(text);
       }),
-      { numRuns: 1000 },
+      { numRuns: runs(1000) },
     );
   });
 });

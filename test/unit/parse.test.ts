@@ -3,6 +3,7 @@ import { parseArguments, parseRequest } from '../../src/shell/parse.js';
 import { UsageError } from '../../src/errors.js';
 import { stringifyJson } from '../../src/protocol/json.js';
 import fc from 'fast-check';
+import { runs } from '../helpers/fuzz.js';
 
 describe('key=value arguments', () => {
   it.each([
@@ -75,7 +76,7 @@ describe('key=value arguments', () => {
           expect(err).toBeInstanceOf(UsageError);
         }
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
     fc.assert(
       fc.property(fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/), fc.string({ minLength: 1 }), (key, value) => {
@@ -90,7 +91,7 @@ describe('key=value arguments', () => {
         if (typeof sent === 'string' && !value.startsWith('"')) expect(sent).toBe(value);
         else expect(stringifyJson(sent)).toBe(stringifyJson(JSON.parse(value)));
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 });
