@@ -5,19 +5,10 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fakeServer, GREETING, type FakeConnection, type FakeServer } from '../helpers/fake-server.js';
+import { GREETING, useFakeServers, type FakeConnection } from '../helpers/fake-server.js';
 import { BIN, runCli } from '../helpers/run-cli.js';
 
-let servers: FakeServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
-async function serve(script: (conn: FakeConnection) => Promise<void> | void): Promise<FakeServer> {
-  const server = await fakeServer(script);
-  servers.push(server);
-  return server;
-}
+const serve = useFakeServers(afterEach);
 
 /** Negotiates, waits for the command, then misbehaves. */
 const afterCommand = (misbehave: (conn: FakeConnection, id: unknown) => void | Promise<void>) => async (conn: FakeConnection) => {

@@ -112,3 +112,20 @@ export async function fakeServer(script: (conn: FakeConnection) => Promise<void>
     },
   };
 }
+
+/**
+ * For a test file: `serve(script)` starts a fake server that is closed after
+ * each test. Call at the top level of the file.
+ */
+export function useFakeServers(afterEach: (fn: () => Promise<void>) => void) {
+  let servers: FakeServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    servers = [];
+  });
+  return async function serve(script: (conn: FakeConnection) => Promise<void> | void): Promise<FakeServer> {
+    const server = await fakeServer(script);
+    servers.push(server);
+    return server;
+  };
+}

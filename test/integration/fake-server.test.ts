@@ -15,20 +15,10 @@ import {
   TimeoutError,
 } from '../../src/errors.js';
 import type { EventMessage } from '../../src/protocol/messages.js';
-import { fakeServer, GREETING, type FakeConnection, type FakeServer } from '../helpers/fake-server.js';
+import { GREETING, useFakeServers, type FakeConnection } from '../helpers/fake-server.js';
 import { runCli } from '../helpers/run-cli.js';
 
-let servers: FakeServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
-
-async function serve(script: (conn: FakeConnection) => Promise<void> | void): Promise<FakeServer> {
-  const server = await fakeServer(script);
-  servers.push(server);
-  return server;
-}
+const serve = useFakeServers(afterEach);
 
 /** A server that negotiates, then answers each request with `answer`. */
 function answering(answer: (conn: FakeConnection, req: Awaited<ReturnType<FakeConnection['nextRequest']>>) => void) {
