@@ -72,6 +72,8 @@ export interface ExecuteOptions {
    * automatically for `quit`.
    */
   expectsClose?: boolean;
+  /** Made by the tool for itself (e.g. fetching the schema): flagged on the wire. */
+  internal?: boolean;
 }
 
 /** Every message on the wire, for --verbose and --json. */
@@ -79,6 +81,8 @@ export interface WireMessage {
   direction: 'in' | 'out';
   text: string;
   value: JsonValue;
+  /** A request qmpsh made for itself (ExecuteOptions.internal), or its reply. */
+  internal?: boolean;
 }
 
 export interface ClientEvents {
@@ -95,6 +99,7 @@ interface Pending {
   resolve: (value: JsonValue) => void;
   reject: (error: QmpError) => void;
   expectsClose: boolean;
+  internal?: boolean;
   cleanup: () => void;
 }
 
@@ -299,9 +304,9 @@ export class QmpClient {
         return;
       }
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(id, { command, resolve, reject, expectsClose, cleanup });
+      this.pending.set(id, { command, resolve, reject, expectsClose, cleanup, internal: options.internal === true });
       if (expectsClose) this.quitting = true;
-      this.send(request, text);
+      this.send(request, text, options.internal);
     });
   }
 
@@ -314,8 +319,8 @@ export class QmpClient {
 
   // --- receiving ---------------------------------------------------------
 
-  private send(request: Request, text = stringifyJson(request)): void {
-    this.emit('wire', { direction: 'out', text, value: request as unknown as JsonValue });
+  private send(request: Request, text = stringifyJson(request), internal?: boolean): void {
+    this.emit('wire', { direction: 'out', text, value: request as unknown as JsonValue, ...(internal ? { internal } : {}) });
     this.transport?.write(`${text}\n`);
   }
 
@@ -342,15 +347,22 @@ export class QmpClient {
         );
         return;
       }
-      this.emit('wire', { direction: 'in', text, value });
       try {
         classified = classify(value);
       } catch (err) {
+        this.emit('wire', { direction: 'in', text, value });
         this.fail(err as QmpError);
         return;
       }
+      this.emit('wire', { direction: 'in', text, value, internal: this.isInternalReply(classified) });
       this.dispatch(classified);
     }
+  }
+
+  private isInternalReply(msg: Classified): boolean {
+    if (msg.kind !== 'return' && msg.kind !== 'error') return false;
+    const id = msg.message.id;
+    return typeof id === 'number' && this.pending.get(id)?.internal === true;
   }
 
   private dispatch(msg: Classified): void {

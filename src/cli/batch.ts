@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ConnectionClosedError, ProtocolError, QmpError, UsageError } from '../errors.js';
-import { isReadOnlyHmp, isReadOnlyRequest } from '../policy.js';
+import { isReadOnlyCall, isReadOnlyHmp } from '../policy.js';
 import { parseStatement, type Statement } from '../shell/line.js';
 import { exitCodeFor } from './exit-codes.js';
 import { compactJson } from './format.js';
@@ -155,7 +155,7 @@ function toAction(statement: Statement): Action | undefined {
     case 'empty':
       return undefined;
     case 'qmp':
-      return { kind: 'qmp', request: statement.request };
+      return { kind: 'qmp', call: statement.call };
     case 'hmp':
       return { kind: 'hmp', commandLine: statement.commandLine };
     case 'shell':
@@ -164,7 +164,7 @@ function toAction(statement: Statement): Action | undefined {
 }
 
 function isReadOnly(action: Action): boolean {
-  return action.kind === 'hmp' ? isReadOnlyHmp(action.commandLine) : isReadOnlyRequest(action.request);
+  return action.kind === 'hmp' ? isReadOnlyHmp(action.commandLine) : isReadOnlyCall(action.call);
 }
 
 function outcomeOf(session: CliSession, action: Action): Promise<Outcome> {

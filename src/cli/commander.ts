@@ -57,6 +57,8 @@ export function parseWithCommander(
     .option('--log <file>', 'append every message sent and received to FILE as NDJSON (created 0600)')
     .option('--read-only', 'refuse commands that can change the VM (allowed: query-*, qom-list, qom-get, qom-list-types, HMP info)')
     .option('--wait-socket <seconds>', 'wait this long for a socket that does not exist yet or refuses connections')
+    .option('--no-validate', 'send key=value arguments as typed, without checking them against the schema')
+    .option('--describe [name]', 'describe a command or event from the live schema; alone, list them all')
     .option('--show-secrets', 'do not mask passwords and secrets in --log and --verbose output')
     .option('--debug', 'show stack traces for errors')
     .version(version, '-V, --version')

@@ -34,6 +34,10 @@ async function run(options: CliOptions, io: Io): Promise<void> {
   // Everything the user typed is checked before connecting: bad input sends nothing.
   parseAddress(options.target);
   const action = actionOf(options);
+  if (options.describe !== undefined) {
+    const { runDescribe } = await import('./describe.js');
+    return runDescribe(options, io);
+  }
   if (options.events) {
     const { runEventStream } = await import('./events.js');
     return runEventStream(options, io);

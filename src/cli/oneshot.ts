@@ -2,8 +2,7 @@
 import { UsageError } from '../errors.js';
 import { runHmp } from '../hmp.js';
 import type { JsonValue } from '../protocol/json.js';
-import type { Request } from '../protocol/messages.js';
-import { parseRequest } from '../shell/parse.js';
+import { parseCommand, type QmpCall } from '../shell/parse.js';
 import { checkReadOnly } from './read-only.js';
 import { compactJson, prettyJson } from './format.js';
 import type { Io } from './io.js';
@@ -11,7 +10,7 @@ import type { CliOptions } from './program.js';
 import { cliSession } from './session.js';
 
 /** What one command line asks for: a QMP request or an HMP line. Checked before connecting. */
-export type Action = { kind: 'qmp'; request: Request } | { kind: 'hmp'; commandLine: string };
+export type Action = { kind: 'qmp'; call: QmpCall } | { kind: 'hmp'; commandLine: string };
 
 export function actionOf(options: CliOptions): Action | undefined {
   let action: Action | undefined;
@@ -21,7 +20,7 @@ export function actionOf(options: CliOptions): Action | undefined {
     }
     action = { kind: 'hmp', commandLine: options.hmp };
   } else if (options.command !== undefined) {
-    action = { kind: 'qmp', request: parseRequest(options.command, options.args, options.argsJson) };
+    action = { kind: 'qmp', call: parseCommand(options.command, options.args, options.argsJson) };
   }
   if (action && options.readOnly) checkReadOnly(action);
   return action;
@@ -34,7 +33,7 @@ export async function runAction(
   if (action.kind === 'hmp') {
     return { kind: 'hmp', text: await runHmp(session.client, action.commandLine, { signal: session.signal }) };
   }
-  const { execute, arguments: args } = action.request;
+  const { execute, arguments: args } = await session.schema.request(action.call);
   return { kind: 'qmp', value: await session.client.execute(execute, args, { signal: session.signal }) };
 }
 

@@ -33,6 +33,10 @@ export interface CliOptions {
   readOnly: boolean;
   waitSocketMs: number;
   showSecrets: boolean;
+  /** false with --no-validate: send key=value as typed, without the schema. */
+  validate: boolean;
+  /** --describe [NAME]: '' lists everything. */
+  describe: string | undefined;
 }
 
 /** Help and --version were printed: nothing else to do. */
@@ -64,6 +68,8 @@ export interface RawOptions {
     readOnly?: boolean;
     waitSocket?: string;
     showSecrets?: boolean;
+    validate?: boolean;
+    describe?: string | true;
 }
 
 /** Defaults, shared with the commander definition. */
@@ -143,6 +149,8 @@ export function toCliOptions(
     readOnly: Boolean(o.readOnly),
     waitSocketMs: o.waitSocket === undefined ? 0 : seconds('--wait-socket', o.waitSocket),
     showSecrets: Boolean(o.showSecrets),
+    validate: o.validate !== false,
+    describe: o.describe === true ? '' : o.describe,
   };
 }
 

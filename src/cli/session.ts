@@ -12,11 +12,14 @@ import { compactJson, eventLine } from './format.js';
 import type { Io } from './io.js';
 import type { CliOptions } from './program.js';
 import { openWireLog } from './wire-log.js';
+import { SchemaAccess } from './schema-access.js';
 
 export interface CliSession {
   client: QmpClient;
   /** Aborted on Ctrl-C. */
   signal: AbortSignal;
+  /** Types and checks commands by the live schema (unless --no-validate). */
+  schema: SchemaAccess;
   /** Open + negotiate; after this, --json output starts. */
   open(): Promise<void>;
   close(): void;
@@ -55,16 +58,25 @@ export function cliSession(options: CliOptions, io: Io, output: SessionOutput = 
   if (options.json) {
     // Every reply and event as received, in wire order (the negotiation excepted).
     client.on('wire', (m) => {
-      if (m.direction === 'in' && (negotiated || isEvent(m.value))) io.out(compactJson(m.value));
+      if (m.direction === 'in' && !m.internal && (negotiated || isEvent(m.value))) io.out(compactJson(m.value));
     });
   } else if (output.events !== 'none') {
     client.on('event', (event: EventMessage) => io.err(eventLine(event, io.errPaint)));
   }
 
+  const schema = new SchemaAccess(client, {
+    validate: options.validate,
+    warn: (message) => io.warn(message),
+    note: (message) => {
+      if (options.verbose) io.warn(message);
+    },
+  });
+
   let closed = false;
   return {
     client,
     signal: interrupt.signal,
+    schema,
     async open() {
       await client.open();
       negotiated = true;

@@ -8,13 +8,12 @@
  *   .help, .events on          qmpsh's own commands: QMP names never start with '.'
  */
 import { UsageError } from '../errors.js';
-import type { Request } from '../protocol/messages.js';
-import { parseRequest } from './parse.js';
+import { parseCommand, type QmpCall } from './parse.js';
 import { tokenize } from './tokenize.js';
 
 export type Statement =
   | { kind: 'empty' }
-  | { kind: 'qmp'; request: Request }
+  | { kind: 'qmp'; call: QmpCall }
   | { kind: 'hmp'; commandLine: string }
   | { kind: 'shell'; name: string; words: string[] };
 
@@ -37,10 +36,10 @@ export function parseStatement(text: string): Statement {
     if (!commandLine) throw new UsageError("'!' needs an HMP command line, e.g. !info status");
     return { kind: 'hmp', commandLine };
   }
-  if (trimmed.startsWith('{')) return { kind: 'qmp', request: parseRequest(trimmed, []) };
+  if (trimmed.startsWith('{')) return { kind: 'qmp', call: parseCommand(trimmed, []) };
   const result = tokenize(trimmed);
   if (!result.ok) throw new UsageError(`incomplete input: ${result.incomplete}`);
   const [first, ...rest] = result.words as [string, ...string[]];
   if (first.startsWith('.')) return { kind: 'shell', name: first.slice(1), words: rest };
-  return { kind: 'qmp', request: parseRequest(first, rest) };
+  return { kind: 'qmp', call: parseCommand(first, rest) };
 }

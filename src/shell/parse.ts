@@ -40,16 +40,29 @@ export function parseValue(key: string, text: string): JsonValue {
   return text;
 }
 
-/** Builds the arguments object from `key=value` tokens, onto `base` (from --args). */
-export function parseArguments(tokens: readonly string[], base: JsonObject = {}): JsonObject {
-  const args: JsonObject = structuredClone(base);
-  const given = new Set<string>();
-  for (const token of tokens) {
+/** One `key=value` word, checked for syntax but not yet typed. */
+export interface RawArg {
+  /** The dotted key as typed (without a `:` of `key:=JSON`). */
+  key: string;
+  path: string[];
+  raw: string;
+  /** `key:=JSON`: the value is JSON, whatever the schema says. */
+  json: boolean;
+}
+
+/**
+ * Checks the syntax of `key=value` words: a key before `=`, a value after it,
+ * names between the dots, no control characters in keys, and valid JSON
+ * where a value is JSON (`key:=...`, or one that starts like JSON).
+ */
+export function parseWords(tokens: readonly string[]): RawArg[] {
+  return tokens.map((token) => {
     const eq = token.indexOf('=');
     if (eq < 0) {
       throw new UsageError(`'${abbreviate(token)}' is not key=value: arguments are written key=value`);
     }
-    const key = token.slice(0, eq);
+    const json = token[eq - 1] === ':';
+    const key = token.slice(0, json ? eq - 1 : eq);
     if (key === '') throw new UsageError(`'${abbreviate(token)}' has no key before '='`);
     if (/[\x00-\x1f\x7f]/.test(key)) {
       throw new UsageError(`key ${JSON.stringify(key)} contains a control character`);
@@ -58,9 +71,36 @@ export function parseArguments(tokens: readonly string[], base: JsonObject = {})
     if (path.some((part) => part === '')) {
       throw new UsageError(`bad key '${key}': dotted keys need a name between the dots`);
     }
-    setPath(args, path, parseValue(key, token.slice(eq + 1)), given);
+    const raw = token.slice(eq + 1);
+    // Syntax of the value now (before anything is sent); its type later.
+    if (json) jsonValue(key, raw);
+    else parseValue(key, raw);
+    return { key, path, raw, json };
+  });
+}
+
+/** The JSON of a `key:=JSON` word. */
+export function jsonValue(key: string, raw: string): JsonValue {
+  try {
+    return parseJson(raw);
+  } catch {
+    throw new UsageError(`the value of '${key}:=' is not valid JSON: ${abbreviate(raw)}`);
+  }
+}
+
+/** Untyped: each value by its look (parseValue), nested by dotted keys, onto `base`. */
+export function buildArguments(words: readonly RawArg[], base: JsonObject = {}): JsonObject {
+  const args: JsonObject = structuredClone(base);
+  const given = new Set<string>();
+  for (const word of words) {
+    setPath(args, word.path, word.json ? jsonValue(word.key, word.raw) : parseValue(word.key, word.raw), given);
   }
   return args;
+}
+
+/** Builds the arguments object from `key=value` tokens, onto `base` (from --args). */
+export function parseArguments(tokens: readonly string[], base: JsonObject = {}): JsonObject {
+  return buildArguments(parseWords(tokens), base);
 }
 
 function setPath(target: JsonObject, path: string[], value: JsonValue, given: Set<string>): void {
@@ -98,10 +138,21 @@ function defineOwn(node: JsonObject, key: string, value: JsonValue): void {
 }
 
 /**
- * The one-shot command line -> a request. `command` is a command name, or a
+ * A QMP command as typed, its syntax checked, its values not yet typed: the
+ * schema (when there is one) decides what each `key=value` means.
+ */
+export interface QmpCall {
+  execute: string;
+  /** From a whole JSON request's "arguments" and --args: JSON already. */
+  base: JsonObject;
+  words: RawArg[];
+}
+
+/**
+ * The one-shot command line -> a call. `command` is a command name, or a
  * whole JSON request (`{"execute": ..., "arguments": ...}`).
  */
-export function parseRequest(command: string, tokens: readonly string[], argsJson?: string): Request {
+export function parseCommand(command: string, tokens: readonly string[], argsJson?: string): QmpCall {
   let base: JsonObject = {};
   if (argsJson !== undefined) {
     let parsed: JsonValue;
@@ -131,18 +182,27 @@ export function parseRequest(command: string, tokens: readonly string[], argsJso
     }
     const inner = parsed.arguments;
     if (inner !== undefined && !isObject(inner)) throw new UsageError('"arguments" must be a JSON object');
-    const merged = parseArguments(tokens, { ...(inner ?? {}), ...base });
-    return requestOf(parsed.execute, merged);
+    return { execute: parsed.execute, base: { ...(inner ?? {}), ...base }, words: parseWords(tokens) };
   }
   if (!COMMAND_NAME.test(command)) {
     throw new UsageError(
       `'${abbreviate(command)}' is not a QMP command name (e.g. query-status), nor a JSON request`,
     );
   }
-  return requestOf(command, parseArguments(tokens, base));
+  return { execute: command, base, words: parseWords(tokens) };
 }
 
-function requestOf(execute: string, args: JsonObject): Request {
+/** The request of a call with every value typed by its look (no schema). */
+export function untypedRequest(call: QmpCall): Request {
+  return requestOf(call.execute, buildArguments(call.words, call.base));
+}
+
+/** parseCommand + untypedRequest: the request as typed, without a schema. */
+export function parseRequest(command: string, tokens: readonly string[], argsJson?: string): Request {
+  return untypedRequest(parseCommand(command, tokens, argsJson));
+}
+
+export function requestOf(execute: string, args: JsonObject): Request {
   return Object.keys(args).length > 0 ? { execute, arguments: args } : { execute };
 }
 

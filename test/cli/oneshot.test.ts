@@ -38,7 +38,7 @@ describe('qmpsh TARGET COMMAND', () => {
     expect(forced.stdout).toMatch(/\x1b\[/);
     const noColorFlag = await runCli([qemu.sock, 'query-version', '--pretty', '--no-color'], { env: { FORCE_COLOR: '1' } });
     expect(noColorFlag.stdout).not.toMatch(/\x1b\[/);
-    const noColorEnv = await runCli([qemu.sock, 'nosuch'], { env: { NO_COLOR: '1' } });
+    const noColorEnv = await runCli([qemu.sock, 'device_del', 'id=nodev'], { env: { NO_COLOR: '1' } });
     expect(noColorEnv.stderr).not.toMatch(/\x1b\[/);
   });
 
@@ -71,7 +71,13 @@ describe('qmpsh TARGET COMMAND', () => {
   });
 
   it('exits 1 with CLASS: desc on stderr for a QMP error', async () => {
-    const r = await runCli([qemu.sock, 'no-such-command']);
+    const r = await runCli([qemu.sock, 'device_del', 'id=nodev']);
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toBe("qmpsh: DeviceNotFound: Device 'nodev' not found\n");
+  });
+
+  it('sends an unknown command as typed with --no-validate, and QEMU says CommandNotFound (exit 1)', async () => {
+    const r = await runCli([qemu.sock, '--no-validate', 'no-such-command']);
     expect(r).toMatchObject({ code: 1, stdout: '' });
     expect(r.stderr).toBe('qmpsh: CommandNotFound: The command no-such-command has not been found\n');
   });
@@ -162,7 +168,7 @@ describe('qmpsh TARGET COMMAND', () => {
 describe('usage errors: exit 2, one line, nothing sent', () => {
   it.each([
     [['SOCK', 'query-status', 'key='], /has no value/],
-    [['SOCK', 'query-status', 'a=1', 'a=2'], /given twice/],
+    [['SOCK', 'human-monitor-command', 'command-line=a', 'command-line=b'], /given twice/],
     [['SOCK', 'query-status', 'x={bad'], /not valid JSON/],
     [['SOCK', 'query-status', '--timeout', 'soon'], /--timeout wants a number/],
     [['SOCK', 'query-status', '--bogus'], /unknown option '--bogus'/],

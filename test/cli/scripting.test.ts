@@ -35,7 +35,7 @@ describe('batch mode', () => {
     '{"execute": "human-monitor-command",',
     ' "arguments": {"command-line": "info status"}}',
     '!info status',
-    'no-such-command',
+    'device_del id=nodev',
     'cont',
   ].join('\n');
 
@@ -48,7 +48,7 @@ describe('batch mode', () => {
     expect(lines[1]).toBe('{}');
     expect(JSON.parse(lines[2] as string)).toMatch(/^VM status: paused/);
     expect(JSON.parse(lines[3] as string)).toMatch(/^VM status: paused/);
-    expect(r.stderr).toMatch(/^qmpsh: line 8: CommandNotFound: The command no-such-command has not been found$/m);
+    expect(r.stderr).toMatch(/^qmpsh: line 8: DeviceNotFound: Device 'nodev' not found$/m);
     // `cont` after the failure never ran.
     expect(await status()).toBe('paused');
     await runCli([monitorB, 'cont']);
@@ -60,7 +60,7 @@ describe('batch mode', () => {
     const r = await runCli([monitorA, '-f', file, '--keep-going']);
     expect(r.code).toBe(1);
     expect(r.stdout.trimEnd().split('\n')).toHaveLength(5);
-    expect(r.stderr).toMatch(/line 8: CommandNotFound/);
+    expect(r.stderr).toMatch(/line 8: DeviceNotFound/);
     expect(r.stderr).toMatch(/1 command failed/);
     expect(await status()).toBe('running'); // cont ran
   });

@@ -43,7 +43,19 @@ export interface FakeServer {
   requests: FakeRequest[];
 }
 
-export async function fakeServer(script: (conn: FakeConnection) => Promise<void> | void): Promise<FakeServer> {
+export interface FakeServerOptions {
+  /**
+   * What to answer query-qmp-schema with. By default the server answers it
+   * itself with CommandNotFound (so qmpsh falls back to untyped arguments) and
+   * the script never sees it.
+   */
+  schema?: unknown[];
+}
+
+export async function fakeServer(
+  script: (conn: FakeConnection) => Promise<void> | void,
+  options: FakeServerOptions = {},
+): Promise<FakeServer> {
   const dir = mkdtempSync(join(tmpdir(), 'qmpsh-fake-'));
   const path = join(dir, 'fake.sock');
   const sockets = new Set<net.Socket>();
@@ -64,6 +76,16 @@ export async function fakeServer(script: (conn: FakeConnection) => Promise<void>
         buffer = buffer.slice(nl + 1);
         if (!line) continue;
         const request = JSON.parse(line) as FakeRequest;
+        if (request.execute === 'query-qmp-schema') {
+          socket.write(
+            `${JSON.stringify(
+              options.schema
+                ? { return: options.schema, id: request.id }
+                : { error: { class: 'CommandNotFound', desc: 'The command query-qmp-schema has not been found' }, id: request.id },
+            )}\r\n`,
+          );
+          continue;
+        }
         requests.push(request);
         const waiter = waiters.shift();
         if (waiter) waiter(request);

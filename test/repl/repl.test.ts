@@ -48,9 +48,9 @@ describe('REPL', () => {
     const screen = await t.waitFor(/"status": "running"/);
     expect(screen).toMatch(/"running": true/);
     // A QMP error is shown as CLASS: desc and the REPL goes on.
-    t.type('no-such-command');
+    t.type('device_del id=nodev');
     t.keys('Enter');
-    await t.waitFor(/CommandNotFound: The command no-such-command has not been found\n.*m0\.sock \[running\]>$/m);
+    await t.waitFor(/DeviceNotFound: Device 'nodev' not found\n.*m0\.sock \[running\]>$/m);
     // Bad input too.
     t.type('query-status key=');
     t.keys('Enter');

@@ -247,7 +247,7 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
       case 'shell':
         return shellCommand(trimmed);
       case 'qmp': {
-        const { execute, arguments: args } = statement.request;
+        const { execute, arguments: args } = await session.schema.request(statement.call);
         if (execute === 'quit' && !(await confirmQuit())) return;
         return qmp(execute, args);
       }

@@ -1,0 +1,66 @@
+/**
+ * The schema for one session, loaded only when something needs it: the
+ * commands index (from the cache) to check a command's name, the whole schema
+ * (from the cache, else fetched once with query-qmp-schema and cached) to type
+ * arguments. A schema that cannot be had never stops a command: it is then
+ * sent as typed (untyped), as with --no-validate.
+ */
+import { readCachedSchema, schemaCacheDir, schemaKey, writeCachedSchema } from '../schema/cache.js';
+import { Schema, type SchemaEntry } from '../schema/schema.js';
+import { checkCommand, typedRequest } from '../schema/typed-args.js';
+import type { Request } from '../protocol/messages.js';
+import { untypedRequest, type QmpCall } from '../shell/parse.js';
+import type { QmpClient } from '../session.js';
+
+export class SchemaAccess {
+  private fullSchema: Promise<Schema | undefined> | undefined;
+  private commandIndex: Schema | undefined;
+  private readonly dir = schemaCacheDir();
+
+  constructor(
+    private readonly client: QmpClient,
+    private readonly options: { validate: boolean; warn: (message: string) => void; note: (message: string) => void },
+  ) {}
+
+  private get key(): string {
+    return schemaKey(this.client.greeting);
+  }
+
+  /** The whole schema: cache, else QEMU (then cached); undefined if neither works. */
+  full(): Promise<Schema | undefined> {
+    this.fullSchema ??= (async () => {
+      const cached = readCachedSchema(this.dir, this.key, 'full');
+      if (cached) return cached;
+      try {
+        const value = await this.client.execute('query-qmp-schema', undefined, { internal: true });
+        const schema = Schema.from(value);
+        if (!schema) throw new Error('the reply is not a schema');
+        writeCachedSchema(this.dir, this.key, value as unknown as SchemaEntry[]);
+        return schema;
+      } catch (err) {
+        this.options.note(`schema unavailable (${(err as Error).message}): arguments are sent as typed`);
+        return undefined;
+      }
+    })();
+    return this.fullSchema;
+  }
+
+  /** Enough to check command names: the small index if cached, else the whole schema. */
+  async commands(): Promise<Schema | undefined> {
+    this.commandIndex ??= readCachedSchema(this.dir, this.key, 'commands');
+    return this.commandIndex ?? this.full();
+  }
+
+  /** The request to send for a call: checked and typed by the schema, or as typed. */
+  async request(call: QmpCall): Promise<Request> {
+    // QMPSH_NO_VALIDATE=1 is --no-validate for environments (and the benchmark's baseline).
+    if (!this.options.validate || process.env.QMPSH_NO_VALIDATE === '1') return untypedRequest(call);
+    if (call.words.length === 0 && Object.keys(call.base).length === 0) {
+      const index = await this.commands();
+      if (index) checkCommand(index, call.execute, this.options.warn);
+      return { execute: call.execute };
+    }
+    const schema = await this.full();
+    return schema ? typedRequest(schema, call, { warn: this.options.warn }) : untypedRequest(call);
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Human-readable descriptions of commands and events from the live schema
+ * (--describe, and `help CMD` in the REPL). Pure: text in, text out.
+ */
+import { UsageError } from '../errors.js';
+import { Schema, suggest, type SchemaMember } from './schema.js';
+
+const MAX_DEPTH = 3;
+
+function flags(features: string[] | undefined): string {
+  const shown = (features ?? []).filter((f) => f === 'deprecated' || f === 'unstable');
+  return shown.length ? ` [${shown.join(', ')}]` : '';
+}
+
+/** One line per command (or event), with its deprecated/unstable marks. */
+export function listNames(schema: Schema, kind: 'command' | 'event'): string {
+  const names = kind === 'command' ? schema.commands : schema.events;
+  return names.map((n) => `${n}${flags(schema.entry(n)?.features)}`).join('\n');
+}
+
+export function describeName(schema: Schema, name: string): string {
+  const command = schema.command(name);
+  if (command) {
+    const lines = [`${name}${flags(command.features)}  (command)`];
+    const argType = command['arg-type'];
+    const args = argType ? membersBlock(schema, argType, '  ', 0) : [];
+    lines.push(args.length ? '  arguments (? = optional):' : '  arguments: none');
+    lines.push(...args.map((l) => `  ${l}`));
+    lines.push(`  returns: ${returns(schema, command['ret-type'])}`);
+    if (command['allow-oob']) lines.push('  may run out-of-band (exec-oob)');
+    return lines.join('\n');
+  }
+  const event = schema.event(name);
+  if (event) {
+    const lines = [`${name}${flags(event.features)}  (event)`];
+    const data = event['arg-type'] ? membersBlock(schema, event['arg-type'], '  ', 0) : [];
+    lines.push(data.length ? '  data (? = optional):' : '  data: none');
+    lines.push(...data.map((l) => `  ${l}`));
+    return lines.join('\n');
+  }
+  const close = suggest(name, [...schema.commands, ...schema.events]);
+  throw new UsageError(
+    `no command or event named '${name}' in this QEMU${close.length ? `: did you mean ${close.join(', ')}?` : ''}`,
+  );
+}
+
+function returns(schema: Schema, retType: string | undefined): string {
+  if (!retType) return 'nothing';
+  const t = schema.entry(retType);
+  if (t?.['meta-type'] === 'object' && (t.members ?? []).length === 0 && !t.tag) return 'nothing ({})';
+  return schema.label(retType);
+}
+
+/** Lines for an object's members, nested objects indented below their member. */
+function membersBlock(schema: Schema, typeName: string, indent: string, depth: number): string[] {
+  const type = schema.entry(typeName);
+  if (!type || type['meta-type'] !== 'object') return [];
+  const members = (type.members ?? []) as SchemaMember[];
+  const width = Math.min(28, Math.max(0, ...members.map((m) => m.name.length + 1)));
+  const out: string[] = [];
+  for (const m of members) {
+    const name = `${m.name}${'default' in m ? '?' : ''}`;
+    out.push(`${indent}${name.padEnd(width)}  ${schema.label(m.type)}${flags(m.features)}`);
+    const member = schema.entry(m.type);
+    const objectType =
+      member?.['meta-type'] === 'object'
+        ? m.type
+        : member?.['meta-type'] === 'array' && schema.entry(member['element-type'] ?? '')?.['meta-type'] === 'object'
+          ? (member['element-type'] as string)
+          : undefined;
+    if (objectType && depth < MAX_DEPTH) out.push(...membersBlock(schema, objectType, `${indent}  `, depth + 1));
+  }
+  if (type.tag && type.variants) {
+    const cases = type.variants.map((v) => v.case);
+    out.push(`${indent}(more arguments depending on ${type.tag}: ${cases.join(', ')})`);
+  }
+  return out;
+}
