@@ -467,7 +467,11 @@ export class QmpClient {
       return;
     }
     const midMessage = this.framer.midMessage ? ' in the middle of a message' : '';
-    const what = [...this.pending.values()].map((p) => `'${p.command}'`).join(', ');
+    // The user's commands, not the tool's own look-ups (schema, completion).
+    const what = [...this.pending.values()]
+      .filter((p) => !p.internal)
+      .map((p) => `'${p.command}'`)
+      .join(', ');
     const why = error ? ` (${(error as NodeJS.ErrnoException).code ?? error.message})` : '';
     this.shutdown(
       new ConnectionClosedError(

@@ -218,6 +218,51 @@ describe('REPL', () => {
   });
 });
 
+describe('REPL with the schema', () => {
+  it('completes argument names, enum values and live device names; help describes a command', async () => {
+    const own = await startQemu({ args: ['-drive', 'if=none,id=drive0,driver=null-co'] });
+    try {
+      const t = repl(own.sock);
+      await t.waitFor(/\[running\]>$/m);
+      // help CMD, from the live schema (and it loads the schema for completion).
+      t.type('help block_set_io_throttle');
+      t.keys('Enter');
+      await t.waitFor(/block_set_io_throttle {2}\(command\)[\s\S]*bps_rd +int/);
+      t.keys('C-l');
+      // An argument name.
+      t.type('block_set_io_throttle iops_s');
+      t.keys('Tab');
+      await t.waitFor(/> block_set_io_throttle iops_size=$/m);
+      // A live device name (query-block: drive0).
+      t.keys('C-u');
+      t.type('block_set_io_throttle dev');
+      t.keys('Tab');
+      await t.waitFor(/> block_set_io_throttle device=$/m);
+      t.keys('Tab');
+      await t.waitFor(/> block_set_io_throttle device=drive0$/m);
+      // An enum value.
+      t.keys('C-u');
+      t.type('blockdev-add driver=null-');
+      await t.waitFor(/> blockdev-add driver=null-$/m);
+      t.keys('Tab');
+      await new Promise((r) => setTimeout(r, 100));
+      t.keys('Tab');
+      await t.waitFor(/driver=null-aio\s+driver=null-co/);
+      t.type('c');
+      t.keys('Tab');
+      await t.waitFor(/> blockdev-add driver=null-co$/m);
+      // Variant arguments of the union once its tag is given.
+      t.type(' read-z');
+      t.keys('Tab');
+      await t.waitFor(/> blockdev-add driver=null-co read-zeroes=$/m);
+      t.keys('C-u', 'C-d');
+      expect(await t.exitCode()).toBe(0);
+    } finally {
+      await own.stop();
+    }
+  });
+});
+
 describe('REPL when QEMU goes away', () => {
   it('killing QEMU ends the REPL with exit 4 and one clear line', async () => {
     const own = await startQemu();

@@ -16,6 +16,8 @@ export interface CompletionSources {
   hmpMode: () => boolean;
   inTransaction: () => boolean;
   transactionActions: () => readonly string[];
+  /** Names `help` can describe: commands and events. */
+  helpTopics: () => readonly string[];
   argumentCompleter?: ArgumentCompleter;
 }
 
@@ -24,6 +26,9 @@ export function complete(line: string, sources: CompletionSources): [string[], s
   const words = line.split(/\s+/);
   const partial = words.pop() ?? '';
   const first = words.length === 0;
+  if (words.length === 1 && (words[0] === 'help' || words[0] === '.help')) {
+    return [matching(sources.helpTopics(), partial), partial];
+  }
   if (first && partial.startsWith('.')) {
     return [matching(sources.shellCommands().map((c) => `.${c}`), partial), partial];
   }

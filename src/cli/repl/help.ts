@@ -2,7 +2,7 @@
 import type { Paint } from '../format.js';
 
 export const SHELL_COMMANDS: ReadonlyArray<{ name: string; usage: string; what: string }> = [
-  { name: 'help', usage: '.help', what: 'this help' },
+  { name: 'help', usage: '.help [NAME]', what: 'this help; with a command or event name, its description (also: help NAME)' },
   { name: 'exit', usage: '.exit', what: 'leave the shell (as Ctrl-D); QEMU keeps running' },
   { name: 'events', usage: '.events [on|off]', what: 'show or hide events as they arrive' },
   { name: 'verbose', usage: '.verbose [on|off]', what: 'show the messages on the wire' },

@@ -23,6 +23,9 @@ import { lineHasSecret } from '../../secrets.js';
 import { complete } from './completer.js';
 import { historyPath, MAX_ENTRIES, openHistory } from './history.js';
 import { installReverseSearch } from './search.js';
+import { SchemaArgumentCompleter, type LiveNameSets } from './arg-completer.js';
+import { describeName } from '../../schema/describe.js';
+import type { Schema } from '../../schema/schema.js';
 import { SHELL_COMMANDS, shellHelp } from './help.js';
 
 /** qapi/transaction.json TransactionAction types (QEMU 7.2). */
@@ -57,7 +60,8 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
   const paint = io.outPaint;
   let verbose = options.verbose;
   client.on('wire', (m) => {
-    if (verbose) say(paint.dim(wireLine(displayedWire(m, options.showSecrets))));
+    // Completion's own look-ups (schema, live names) stay out of the trace.
+    if (verbose && !m.internal) say(paint.dim(wireLine(displayedWire(m, options.showSecrets))));
   });
 
   await session.open();
@@ -68,6 +72,8 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
   const qmpCommands = (commands as Array<{ name: string }>).map((c) => c.name).filter((n) => n !== 'qmp_capabilities');
   let runState = String((status as JsonObject).status ?? 'unknown');
   let hmpCommands: string[] | undefined;
+  let schema: Schema | undefined;
+  let live: LiveNameSets = { devices: [], nodes: [], jobs: [], ids: [] };
 
   const history = openHistory(historyPath());
   let hmpMode = false;
@@ -97,6 +103,11 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
         hmpMode: () => hmpMode,
         inTransaction: () => transaction !== undefined,
         transactionActions: () => TRANSACTION_ACTIONS,
+        helpTopics: () => (schema ? [...schema.commands, ...schema.events] : qmpCommands),
+        argumentCompleter: new SchemaArgumentCompleter(
+          () => schema,
+          () => live,
+        ),
       }),
   });
   installReverseSearch(rl);
@@ -151,8 +162,10 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
   const done = new Promise<void>((resolve) => (finish = resolve));
   const end = (code: number, message?: string) => {
     if (ended) return;
+    // Off the prompt line first (a prompt is shown unless a command was running).
+    const promptShown = !busy && !draining;
     ended = true;
-    if (message) process.stderr.write(`${message}\n`);
+    if (message) process.stderr.write(`${promptShown ? '\n' : ''}${message}\n`);
     process.exitCode = code;
     busy?.abort();
     session.close();
@@ -201,6 +214,7 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
     draining = true;
     try {
       while (queue.length > 0 && !ended) await handleLine(queue.shift() as string);
+    if (!ended) void refreshLive(); // what the commands changed
     } finally {
       draining = false;
     }
@@ -232,6 +246,7 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
       return;
     }
     if (transaction) return transactionLine(trimmed);
+    if (/^help(\s|$)/.test(trimmed)) return shellCommand(`.${trimmed}`);
     if (/^transaction\(/.test(trimmed)) {
       const words = tokenizeComplete(trimmed.slice('transaction('.length));
       transaction = { properties: parseArguments(words), actions: [] };
@@ -297,6 +312,31 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
     if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
+  /** The VM's names for completion (devices, nodes, jobs, ids), fetched in the background. */
+  async function refreshLive(): Promise<void> {
+    const get = (command: string, args?: JsonObject) =>
+      client.execute(command, args, { internal: true }).catch(() => []) as Promise<unknown>;
+    const [block, nodes, jobs, peripherals] = (await Promise.all([
+      get('query-block'),
+      get('query-named-block-nodes'),
+      get('query-jobs'),
+      get('qom-list', { path: '/machine/peripheral' }),
+    ])) as Array<Array<Record<string, unknown>>>;
+    const names = (list: Array<Record<string, unknown>> | undefined, key: string) =>
+      Array.isArray(list) ? list.map((x) => x[key]).filter((v): v is string => typeof v === 'string' && v !== '') : [];
+    // qom-list also lists the container's own properties ("type"): devices are its child<...> links.
+    const ids = names(
+      Array.isArray(peripherals) ? peripherals.filter((p) => String(p.type).startsWith('child<')) : [],
+      'name',
+    );
+    live = {
+      devices: [...names(block, 'device'), ...names(block, 'qdev'), ...ids],
+      nodes: names(nodes, 'node-name'),
+      jobs: names(jobs, 'id'),
+      ids: [...ids, ...names(jobs, 'id')],
+    };
+  }
+
   function confirmQuit(): Promise<boolean> {
     return new Promise((resolve) => {
       rl.question(paint.yellow('quit makes QEMU exit (the VM is gone). Send it? [y/N] '), (answer) => {
@@ -315,9 +355,16 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
     };
     switch (name) {
       case 'help':
-      case '?':
-        say(shellHelp(paint));
+      case '?': {
+        if (words.length === 0) {
+          say(shellHelp(paint));
+          return;
+        }
+        const full = await session.schema.full();
+        if (!full) throw new UsageError('this QEMU did not give its schema: no help for its commands');
+        say(describeName(full, words[0] as string));
         return;
+      }
       case 'exit':
         end(0);
         return;
@@ -356,5 +403,8 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
   );
   if (history.problem) io.warn(history.problem);
   showPrompt();
+  // For completion and help: in the background, never in the way of a command.
+  void session.schema.full().then((s) => (schema = s));
+  void refreshLive();
   await done;
 }
