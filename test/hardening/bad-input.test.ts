@@ -45,9 +45,15 @@ export const BAD_INPUTS: BadInput[] = [
 ];
 
 let server: FakeServer;
-/** Requests other than the session's own set-up. */
+/** qmpsh's own requests: negotiation, the REPL's start-up and its completion look-ups. */
+const OWN = ['qmp_capabilities', 'query-commands', 'query-status', 'query-block', 'query-named-block-nodes', 'query-jobs'];
+/** Requests other than qmpsh's own. */
 const sentByUser = () =>
-  server.requests.filter((r) => !['qmp_capabilities', 'query-commands', 'query-status'].includes(r.execute) || r.arguments);
+  server.requests.filter(
+    (r) =>
+      !(OWN.includes(r.execute) && !r.arguments) &&
+      !(r.execute === 'qom-list' && r.arguments?.path === '/machine/peripheral'),
+  );
 
 beforeAll(async () => {
   server = await fakeServer(async (conn) => {
