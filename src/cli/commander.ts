@@ -59,6 +59,7 @@ export function parseWithCommander(
     .option('--wait-socket <seconds>', 'wait this long for a socket that does not exist yet or refuses connections')
     .option('--no-validate', 'send key=value arguments as typed, without checking them against the schema')
     .option('--describe [name]', 'describe a command or event from the live schema; alone, list them all')
+    .option('--completion <shell>', 'print a completion script for bash or zsh: eval "$(qmpsh --completion bash)"')
     .option('--show-secrets', 'do not mask passwords and secrets in --log and --verbose output')
     .option('--debug', 'show stack traces for errors')
     .version(version, '-V, --version')

@@ -3,7 +3,7 @@
  * sets the exit code. Never process.exit(): stdout may still be flushing.
  */
 import { parseAddress } from '../address.js';
-import { QmpError } from '../errors.js';
+import { QmpError, UsageError } from '../errors.js';
 import { exitCodeFor } from './exit-codes.js';
 import { processIo, type Io } from './io.js';
 import { actionOf, runOneShot } from './oneshot.js';
@@ -14,6 +14,13 @@ const VERSION = typeof QMPSH_VERSION === 'string' ? QMPSH_VERSION : '0.0.0-dev';
 
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
   const debug = argv.includes('--debug');
+  // The shell completion scripts' call: candidates on stdout, never an error.
+  if (argv[2] === '--complete') {
+    const { completeLine } = await import('./completion.js');
+    const words = await completeLine(argv[3] ?? '').catch(() => []);
+    if (words.length) process.stdout.write(`${words.join('\n')}\n`);
+    return;
+  }
   const io = await processIo({ color: !argv.includes('--no-color'), env: process.env });
   try {
     const options = await parseCommandLine(argv, VERSION);
@@ -32,8 +39,17 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
 
 async function run(options: CliOptions, io: Io): Promise<void> {
   // Everything the user typed is checked before connecting: bad input sends nothing.
-  parseAddress(options.target);
+  if (options.completion === undefined) parseAddress(options.target);
   const action = actionOf(options);
+  if (options.completion !== undefined) {
+    const { completionScript } = await import('./completion.js');
+    try {
+      io.outRaw(completionScript(options.completion));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    return;
+  }
   if (options.describe !== undefined) {
     const { runDescribe } = await import('./describe.js');
     return runDescribe(options, io);

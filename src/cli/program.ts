@@ -37,6 +37,8 @@ export interface CliOptions {
   validate: boolean;
   /** --describe [NAME]: '' lists everything. */
   describe: string | undefined;
+  /** --completion SHELL: print the completion script. */
+  completion: string | undefined;
 }
 
 /** Help and --version were printed: nothing else to do. */
@@ -70,6 +72,7 @@ export interface RawOptions {
     showSecrets?: boolean;
     validate?: boolean;
     describe?: string | true;
+    completion?: string;
 }
 
 /** Defaults, shared with the commander definition. */
@@ -106,7 +109,8 @@ export function toCliOptions(
   env: NodeJS.ProcessEnv,
 ): CliOptions {
   const [first, second, ...rest] = positionals;
-  const [target, command, args] = resolveTarget([first, second, rest], env);
+  const [target, command, args] =
+    o.completion !== undefined ? (['', undefined, []] as [string, undefined, string[]]) : resolveTarget([first, second, rest], env);
   if (o.hmp !== undefined && command !== undefined) {
     throw new UsageError('give either --hmp CMDLINE or a COMMAND, not both');
   }
@@ -151,6 +155,7 @@ export function toCliOptions(
     showSecrets: Boolean(o.showSecrets),
     validate: o.validate !== false,
     describe: o.describe === true ? '' : o.describe,
+    completion: o.completion,
   };
 }
 

@@ -60,7 +60,14 @@ export class SchemaAccess {
       if (index) checkCommand(index, call.execute, this.options.warn);
       return { execute: call.execute };
     }
-    const schema = await this.full();
+    const schema = (await this.forCommand(call.execute)) ?? (await this.full());
     return schema ? typedRequest(schema, call, { warn: this.options.warn }) : untypedRequest(call);
+  }
+
+  /** A command and its argument types from the cache (a few KB), if cached and the command exists. */
+  private async forCommand(name: string): Promise<Schema | undefined> {
+    const index = await this.commands();
+    if (!index?.command(name)) return undefined; // let the full schema (or its absence) speak
+    return readCachedSchema(this.dir, this.key, { command: name });
   }
 }
