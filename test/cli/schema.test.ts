@@ -33,9 +33,17 @@ describe('the schema cache', () => {
     const first = await cli(['-v', 'migrate-set-parameters', 'max-bandwidth=18446744073709551615']);
     expect(first.code).toBe(0);
     expect(first.stderr).toMatch(/^-> \{"execute":"query-qmp-schema"/m);
-    const files = readdirSync(join(cacheHome, 'qmpsh')).filter((f) => f.startsWith('schema-'));
-    expect(files.sort()).toEqual([expect.stringMatching(/^schema-7\.\d+\.\d+-[0-9a-f]{8}\.commands\.json$/), expect.stringMatching(/\.json$/)]);
-    for (const f of files) expect(statSync(join(cacheHome, 'qmpsh', f)).mode & 0o777).toBe(0o600);
+    const files = readdirSync(join(cacheHome, 'qmpsh')).filter((f) => f.startsWith('schema-')).sort();
+    expect(files).toEqual([
+      expect.stringMatching(/^schema-7\.\d+\.\d+-[0-9a-f]{8}\.commands\.json$/),
+      expect.stringMatching(/^schema-7\.\d+\.\d+-[0-9a-f]{8}\.d$/),
+      expect.stringMatching(/^schema-7\.\d+\.\d+-[0-9a-f]{8}\.json$/),
+    ]);
+    const [index, slices, whole] = files.map((f) => join(cacheHome, 'qmpsh', f)) as [string, string, string];
+    expect(statSync(index).mode & 0o777).toBe(0o600);
+    expect(statSync(whole).mode & 0o777).toBe(0o600);
+    expect(statSync(slices).mode & 0o777).toBe(0o700);
+    expect(statSync(join(slices, 'migrate-set-parameters.json')).mode & 0o777).toBe(0o600);
 
     const second = await cli(['-v', 'migrate-set-parameters', 'max-bandwidth=18446744073709551615']);
     expect(second.code).toBe(0);
