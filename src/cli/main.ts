@@ -54,6 +54,15 @@ async function run(options: CliOptions, io: Io): Promise<void> {
     const { runDescribe } = await import('./describe.js');
     return runDescribe(options, io);
   }
+  if (options.wait) {
+    if (!action) throw new UsageError('--wait needs a COMMAND that starts a job or a migration');
+    const { runWait } = await import('./wait.js');
+    return runWait(options, action, io);
+  }
+  if (options.jobs) {
+    const { runJobsView } = await import('./jobs-view.js');
+    return runJobsView(options, io);
+  }
   if (options.events) {
     const { runEventStream } = await import('./events.js');
     return runEventStream(options, io);

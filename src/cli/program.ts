@@ -39,6 +39,14 @@ export interface CliOptions {
   describe: string | undefined;
   /** --completion SHELL: print the completion script. */
   completion: string | undefined;
+  /** --wait: follow the job or migration the command starts. */
+  wait: boolean;
+  /** --complete: with --wait, complete a mirror when it is ready. */
+  complete: boolean;
+  cancelOnInterrupt: boolean;
+  /** --jobs: a live view of every job and the migration. */
+  jobs: boolean;
+  untilDone: boolean;
 }
 
 /** Help and --version were printed: nothing else to do. */
@@ -73,6 +81,11 @@ export interface RawOptions {
     validate?: boolean;
     describe?: string | true;
     completion?: string;
+    wait?: boolean;
+    complete?: boolean;
+    cancelOnInterrupt?: boolean;
+    jobs?: boolean;
+    untilDone?: boolean;
 }
 
 /** Defaults, shared with the commander definition. */
@@ -156,6 +169,11 @@ export function toCliOptions(
     validate: o.validate !== false,
     describe: o.describe === true ? '' : o.describe,
     completion: o.completion,
+    wait: Boolean(o.wait),
+    complete: Boolean(o.complete),
+    cancelOnInterrupt: Boolean(o.cancelOnInterrupt),
+    jobs: Boolean(o.jobs),
+    untilDone: Boolean(o.untilDone),
   };
 }
 

@@ -17,6 +17,8 @@ export interface QemuOptions {
   /** Also listen on TCP (127.0.0.1, a free port). */
   tcp?: boolean;
   args?: string[];
+  /** Replaces `-M none` (e.g. a -M pc guest for migration). */
+  machine?: string[];
 }
 
 export interface Qemu {
@@ -58,7 +60,7 @@ export async function startQemu(options: QemuOptions = {}): Promise<Qemu> {
   requireQemu();
   const dir = mkdtempSync(join(tmpdir(), 'qmpsh-qemu-'));
   const monitors = options.monitors ?? ['plain'];
-  const args = ['-M', 'none', '-nodefaults', '-display', 'none'];
+  const args = [...(options.machine ?? ['-M', 'none']), '-nodefaults', '-display', 'none'];
   const sockets: string[] = [];
   monitors.forEach((kind, i) => {
     const path = join(dir, `m${i}.sock`);

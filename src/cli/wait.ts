@@ -1,0 +1,209 @@
+/**
+ * --wait: send a command that starts a job (drive-mirror, blockdev-backup,
+ * blockdev-create, job-*, ...) or a migration, then follow it to its end with
+ * live progress, and print its final state.
+ *
+ * Events (JOB_STATUS_CHANGE, MIGRATION) wake the follower at once; query-jobs
+ * / query-migrate give the numbers. A job qmpsh starts is started with
+ * auto-dismiss off (unless the user said otherwise), so that its final status
+ * and error can be read before qmpsh dismisses it.
+ */
+import { CommandError, InterruptedError, TimeoutError, UsageError } from '../errors.js';
+import {
+  JOB_COMMANDS,
+  JOB_VERBS,
+  TAKES_AUTO_DISMISS,
+  MIGRATION_ENDED,
+  jobsFrom,
+  migrationFrom,
+  type JobState,
+  type MigrationState,
+} from '../jobs/model.js';
+import type { EventMessage, JsonObject } from '../protocol/messages.js';
+import { formatValue, type Action } from './oneshot.js';
+import type { Io } from './io.js';
+import type { CliOptions } from './program.js';
+import { progressReporter, type ProgressReporter } from './progress.js';
+import { cliSession, type CliSession } from './session.js';
+
+export async function runWait(options: CliOptions, action: Action, io: Io): Promise<void> {
+  if (action.kind !== 'qmp') throw new UsageError('--wait follows a QMP command that starts a job or a migration');
+  // The progress lines say what the events would (and event lines would garble a spinner).
+  const session = cliSession(options, io, { events: options.verbose ? 'stderr' : 'none' });
+  try {
+    await session.open();
+    const request = await session.schema.request(action.call);
+    const follower = new Follower(session, options, io);
+    if (request.execute === 'migrate') await follower.migration(request.arguments ?? {});
+    else if (request.execute in JOB_COMMANDS || JOB_VERBS.has(request.execute)) {
+      await follower.job(request.execute, request.arguments ?? {});
+    } else {
+      throw new UsageError(
+        `--wait follows jobs and migrations; '${request.execute}' starts neither (e.g. blockdev-backup, drive-mirror, blockdev-create, job-complete, migrate)`,
+      );
+    }
+  } finally {
+    session.close();
+  }
+}
+
+class Follower {
+  private wake: (() => void) | undefined;
+  private readonly deadline: number | undefined;
+
+  constructor(
+    private readonly session: CliSession,
+    private readonly options: CliOptions,
+    private readonly io: Io,
+  ) {
+    this.deadline = options.timeoutGiven && options.timeoutMs > 0 ? Date.now() + options.timeoutMs : undefined;
+    // State changes wake the poll loop at once.
+    session.client.on('event', (e: EventMessage) => {
+      if (/^(JOB_STATUS_CHANGE|BLOCK_JOB_|MIGRATION)/.test(e.event)) this.wake?.();
+    });
+  }
+
+  private get interval(): number {
+    return process.stderr.isTTY ? 200 : 500;
+  }
+
+  /** Sleeps for the poll interval, or until an event or Ctrl-C. */
+  private pause(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, this.interval);
+      const onAbort = () => done();
+      this.session.signal.addEventListener('abort', onAbort, { once: true });
+      this.wake = done;
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    }).then(() => {
+      this.wake = undefined;
+    });
+  }
+
+  private run(command: string, args?: JsonObject) {
+    return this.session.client.execute(command, args);
+  }
+
+  private checkDeadline(what: string, hint = ''): void {
+    if (this.deadline !== undefined && Date.now() > this.deadline) {
+      throw new TimeoutError(`${what} did not end within ${this.options.timeoutMs / 1000}s; it goes on in QEMU${hint}`);
+    }
+  }
+
+  async job(command: string, given: JsonObject): Promise<void> {
+    // qmpsh reads the final status and error itself, then dismisses the job it
+    // started: auto-dismiss off, unless the user chose (blockdev-create's job
+    // waits for job-dismiss anyway).
+    const started = command in JOB_COMMANDS;
+    const args =
+      TAKES_AUTO_DISMISS.has(command) && given['auto-dismiss'] === undefined ? { ...given, 'auto-dismiss': false } : given;
+    const dismiss = started;
+    const before = new Set(jobsFrom(await this.run('query-jobs')).map((j) => j.id));
+    await this.run(command, args);
+    const idSource = JOB_COMMANDS[command];
+    let id = String(
+      args['job-id'] ?? (JOB_VERBS.has(command) ? args.id : idSource ? args[idSource] : undefined) ?? '',
+    );
+    if (!id) {
+      const fresh = jobsFrom(await this.run('query-jobs')).filter((j) => !before.has(j.id));
+      if (fresh.length !== 1) throw new UsageError(`cannot tell which job '${command}' started: give job-id=...`);
+      id = (fresh[0] as JobState).id;
+    }
+
+    const progress = await progressReporter(process.stderr);
+    const notes = new Set<string>();
+    const note = (key: string, text: string) => {
+      if (!notes.has(key)) progress.note(text);
+      notes.add(key);
+    };
+    let last: JobState | undefined;
+    let interrupted = false;
+    for (;;) {
+      const job = jobsFrom(await this.run('query-jobs')).find((j) => j.id === id);
+      if (!job) {
+        // Gone (dismissed by QEMU, or by someone else): the last state is all there is.
+        return this.endJob(progress, last ?? { id, type: 'job', status: 'null', done: 0, total: 0 }, false, interrupted);
+      }
+      last = job;
+      progress.update({ label: `${job.type} ${job.id}`, status: job.status, done: job.done, total: job.total });
+      if (job.status === 'concluded') {
+        if (dismiss) await this.run('job-dismiss', { id }).catch(() => undefined);
+        return this.endJob(progress, job, dismiss, interrupted);
+      }
+      if (job.status === 'ready') {
+        if (this.options.complete) {
+          if (!notes.has('completing')) await this.run('job-complete', { id });
+          note('completing', `job ${id} is ready: completing it (job-complete)`);
+        } else {
+          note('ready', `job ${id} is ready (in sync): complete it with \`qmpsh ${this.options.target} job-complete id=${id}\`, or --complete next time`);
+        }
+      }
+      if (job.status === 'pending') note('pending', `job ${id} is pending: finalize it with \`qmpsh ${this.options.target} job-finalize id=${id}\``);
+      if (job.status === 'paused') note('paused', `job ${id} is paused: resume it with \`qmpsh ${this.options.target} job-resume id=${id}\``);
+      if (this.session.signal.aborted && !interrupted) {
+        if (!this.options.cancelOnInterrupt) {
+          progress.finish(false, `stopped following job ${id}`);
+          throw new InterruptedError(
+            `stopped following job ${id}: it is still running in QEMU (cancel it with job-cancel id=${id})`,
+          );
+        }
+        interrupted = true;
+        note('cancel', `interrupted: cancelling job ${id}`);
+        await this.run('job-cancel', { id }).catch(() => undefined);
+      }
+      this.checkDeadline(`job ${id}`, dismiss && TAKES_AUTO_DISMISS.has(command) ? ` (when it ends, dismiss it: job-dismiss id=${id})` : '');
+      await this.pause();
+    }
+  }
+
+  private endJob(progress: ProgressReporter, job: JobState, dismissed: boolean, interrupted: boolean): void {
+    const summary = { ...job, ...(dismissed ? { dismissed: true } : {}) };
+    const failed = job.error !== undefined || interrupted;
+    if (!failed && job.total > 0) {
+      progress.update({ label: `${job.type} ${job.id}`, status: job.status, done: job.done, total: job.total });
+    }
+    progress.finish(!failed, failed ? `job ${job.id} failed` : `job ${job.id} ${job.status}`);
+    this.io.out(formatValue(summary as unknown as JsonObject, this.options, this.io));
+    if (interrupted) throw new InterruptedError(`job ${job.id} was cancelled on interrupt`);
+    if (job.error !== undefined) throw new CommandError(job.type, 'JobFailed', `job ${job.id}: ${job.error}`);
+  }
+
+  async migration(args: JsonObject): Promise<void> {
+    await this.run('migrate', args);
+    const progress = await progressReporter(process.stderr);
+    let interrupted = false;
+    for (;;) {
+      const m: MigrationState = migrationFrom(await this.run('query-migrate'));
+      progress.update({
+        label: 'migration',
+        status: m.status,
+        // RAM processed, not bytes sent: zero pages cost almost nothing to send.
+        done: m.total > 0 ? m.total - m.remaining : 0,
+        total: m.total,
+        extra: { 'dirty-pages-rate': m.dirtyRate, passes: m.passes, transferred: m.transferred },
+      });
+      if (MIGRATION_ENDED.has(m.status)) {
+        const ok = m.status === 'completed' && !interrupted;
+        progress.finish(ok, `migration ${m.status}`);
+        this.io.out(formatValue((await this.run('query-migrate')) as JsonObject, this.options, this.io));
+        if (interrupted) throw new InterruptedError('the migration was cancelled on interrupt');
+        if (!ok) throw new CommandError('migrate', 'MigrationFailed', `migration ${m.status}${m.error ? `: ${m.error}` : ''}`);
+        return;
+      }
+      if (this.session.signal.aborted && !interrupted) {
+        if (!this.options.cancelOnInterrupt) {
+          progress.finish(false, 'stopped following the migration');
+          throw new InterruptedError('stopped following the migration: it is still running in QEMU (cancel it with migrate_cancel)');
+        }
+        interrupted = true;
+        progress.note('interrupted: cancelling the migration (migrate_cancel)');
+        await this.run('migrate_cancel').catch(() => undefined);
+      }
+      this.checkDeadline('the migration');
+      await this.pause();
+    }
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Jobs and migration as QEMU reports them (qapi/job.json JobInfo,
+ * qapi/migration.json MigrationInfo), reduced to what following them needs.
+ * Pure.
+ */
+import type { JsonValue } from '../protocol/json.js';
+
+export interface JobState {
+  id: string;
+  type: string;
+  /** JobStatus: created, running, paused, ready, standby, waiting, pending, aborting, concluded, null. */
+  status: string;
+  done: number;
+  total: number;
+  error?: string;
+}
+
+export interface MigrationState {
+  /** MigrationStatus: none, setup, active, completed, failed, cancelled, ... */
+  status: string;
+  transferred: number;
+  total: number;
+  remaining: number;
+  dirtyRate: number;
+  passes: number;
+  mbps: number;
+  error?: string;
+}
+
+const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : 0);
+const obj = (v: unknown): Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+
+export function jobsFrom(reply: JsonValue): JobState[] {
+  if (!Array.isArray(reply)) return [];
+  return reply.map((j) => {
+    const o = obj(j);
+    return {
+      id: String(o.id),
+      type: String(o.type),
+      status: String(o.status),
+      done: num(o['current-progress']),
+      total: num(o['total-progress']),
+      ...(typeof o.error === 'string' ? { error: o.error } : {}),
+    };
+  });
+}
+
+export function migrationFrom(reply: JsonValue): MigrationState {
+  const o = obj(reply);
+  const ram = obj(o.ram);
+  return {
+    status: typeof o.status === 'string' ? o.status : 'none',
+    transferred: num(ram.transferred),
+    total: num(ram.total),
+    remaining: num(ram.remaining),
+    dirtyRate: num(ram['dirty-pages-rate']),
+    passes: num(ram['dirty-sync-count']),
+    mbps: num(ram.mbps),
+    ...(typeof o['error-desc'] === 'string' ? { error: o['error-desc'] } : {}),
+  };
+}
+
+/** A job in one of these has finished running (JobStatus). */
+export const JOB_ENDED = new Set(['concluded', 'null', 'aborting']);
+export const MIGRATION_ENDED = new Set(['completed', 'failed', 'cancelled']);
+export const MIGRATION_ACTIVE = new Set(['setup', 'active', 'pre-switchover', 'device', 'postcopy-active', 'postcopy-paused', 'postcopy-recover', 'wait-unplug', 'cancelling', 'colo']);
+
+/**
+ * Commands that start a job, and where the job's id comes from when
+ * `job-id` is not given (QEMU defaults it to the device / node name).
+ */
+export const JOB_COMMANDS: Record<string, string | undefined> = {
+  'drive-mirror': 'device',
+  'blockdev-mirror': 'device',
+  'drive-backup': 'device',
+  'blockdev-backup': 'device',
+  'block-commit': 'device',
+  'block-stream': 'device',
+  'blockdev-create': undefined,
+  'x-blockdev-amend': undefined,
+};
+
+/** The job commands that take `auto-dismiss` (blockdev-create's job always waits to be dismissed). */
+export const TAKES_AUTO_DISMISS = new Set(['drive-mirror', 'blockdev-mirror', 'drive-backup', 'blockdev-backup', 'block-commit', 'block-stream']);
+
+/** The job-* family: they act on an existing job named by `id`. */
+export const JOB_VERBS = new Set(['job-pause', 'job-resume', 'job-cancel', 'job-complete', 'job-dismiss', 'job-finalize']);
+
+/** Progress: an exponentially weighted rate and the ETA it gives. Pure. */
+export class RateTracker {
+  private last: { at: number; done: number } | undefined;
+  private rate = 0;
+
+  /** Feeds a sample (ms, units done); returns units per second. */
+  sample(at: number, done: number): number {
+    if (this.last && at > this.last.at && done >= this.last.done) {
+      const instant = ((done - this.last.done) * 1000) / (at - this.last.at);
+      this.rate = this.rate === 0 ? instant : 0.7 * this.rate + 0.3 * instant;
+    }
+    if (!this.last || at > this.last.at) this.last = { at, done };
+    return this.rate;
+  }
+
+  /** Seconds left at the current rate, or undefined when unknown. */
+  eta(done: number, total: number): number | undefined {
+    if (this.rate <= 0 || total <= 0 || done >= total) return done >= total && total > 0 ? 0 : undefined;
+    return (total - done) / this.rate;
+  }
+}

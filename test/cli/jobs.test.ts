@@ -1,0 +1,155 @@
+/** --wait and --jobs against a real QEMU: block jobs between null-co nodes, and a migration. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startQemu, type Qemu } from '../helpers/qemu.js';
+import { BIN, runCli } from '../helpers/run-cli.js';
+import { requireTmux, Tmux } from '../helpers/tmux.js';
+
+let qemu: Qemu;
+const MiB = 1024 * 1024;
+beforeAll(async () => {
+  qemu = await startQemu();
+  for (const node of ['src', 'dst']) {
+    expect((await runCli([qemu.sock, 'blockdev-add', 'driver=null-co', `node-name=${node}`, `size=${32 * MiB}`])).code).toBe(0);
+  }
+});
+afterAll(async () => {
+  await qemu?.stop();
+});
+/** No job outlives its test: cancel what runs, dismiss what concluded. */
+afterEach(async () => {
+  for (let i = 0; i < 50; i++) {
+    const jobs = JSON.parse((await runCli([qemu.sock, 'query-jobs'])).stdout || '[]') as Array<{ id: string; status: string }>;
+    if (jobs.length === 0) return;
+    for (const j of jobs) {
+      await runCli([qemu.sock, j.status === 'concluded' ? 'job-dismiss' : 'job-cancel', `id=${j.id}`]);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+});
+
+const cli = (...args: string[]) => runCli([qemu.sock, ...args], { killAfterMs: 30_000 });
+type Progress = { progress?: string; status?: string; percent?: number; note?: string };
+const progressLines = (stderr: string) =>
+  stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Progress);
+
+describe('--wait on block jobs', () => {
+  it('follows a speed-limited backup to success: NDJSON progress, monotonic, ending at 100%', async () => {
+    const r = await cli('blockdev-backup', 'device=src', 'target=dst', 'sync=full', 'job-id=b1', `speed=${16 * MiB}`, '--wait');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ id: 'b1', type: 'backup', status: 'concluded', done: 32 * MiB, total: 32 * MiB, dismissed: true });
+    const lines = progressLines(r.stderr).filter((l) => l.progress === 'backup b1');
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    const percents = lines.map((l) => l.percent as number);
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+    expect(percents.at(-1)).toBe(100);
+    expect((await cli('query-jobs')).stdout).toBe('[]\n'); // dismissed by qmpsh
+  });
+
+  it('exits 1 with the job\'s own error when it fails', async () => {
+    const r = await cli('blockdev-create', 'job-id=c1', 'options:={"driver":"file","filename":"/nonexistent-dir/x.img","size":1048576}', '--wait');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^qmpsh: JobFailed: job c1: Could not create '\/nonexistent-dir\/x\.img': No such file or directory$/m);
+    expect(JSON.parse(r.stdout)).toMatchObject({ id: 'c1', status: 'concluded', error: expect.stringMatching(/Could not create/) });
+  });
+
+  it('completes a mirror when it is ready with --complete', async () => {
+    const r = await cli('blockdev-mirror', 'device=src', 'target=dst', 'sync=full', 'job-id=m1', '--wait', '--complete');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ id: 'm1', type: 'mirror', status: 'concluded' });
+    expect(progressLines(r.stderr).some((l) => l.note?.includes('completing it'))).toBe(true);
+  });
+
+  it('says what a ready mirror waits for, and exits 5 on --timeout with the job still there', async () => {
+    const r = await cli('blockdev-mirror', 'device=src', 'target=dst', 'sync=full', 'job-id=m2', '--wait', '--timeout', '1.5');
+    expect(r.code).toBe(5);
+    expect(progressLines(r.stderr).some((l) => /job m2 is ready .*job-complete id=m2/.test(l.note ?? ''))).toBe(true);
+    expect(r.stderr).toMatch(/qmpsh: job m2 did not end within 1.5s; it goes on in QEMU/);
+    // Cancelling is the job's end too, with QEMU's own error: exit 1.
+    const cancelled = await cli('job-cancel', 'id=m2', '--wait');
+    expect(cancelled.code).toBe(1);
+    expect(cancelled.stderr).toMatch(/job m2: Operation canceled/);
+  });
+
+  it('Ctrl-C leaves the job running, or cancels it with --cancel-on-interrupt', async () => {
+    for (const [flag, code, message, left] of [
+      [[], 130, /stopped following job m3: it is still running in QEMU/, true],
+      [['--cancel-on-interrupt'], 130, /job m3 was cancelled on interrupt/, false],
+    ] as const) {
+      const child = spawn(process.execPath, [BIN, qemu.sock, 'blockdev-mirror', 'device=src', 'target=dst', 'sync=full', 'job-id=m3', '--wait', ...flag], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      let exited = false;
+      child.on('exit', () => (exited = true));
+      while (!stderr.includes('"status":"ready"') && !exited) await new Promise((r) => setTimeout(r, 20));
+      expect(exited, stderr).toBe(false);
+      child.kill('SIGINT');
+      expect(await new Promise((resolve) => child.on('close', resolve))).toBe(code);
+      expect(stderr).toMatch(message);
+      const jobs = (await cli('query-jobs')).stdout;
+      expect(jobs.includes('"id":"m3"') && jobs.includes('"ready"')).toBe(left);
+      if (left) await cli('job-cancel', 'id=m3', '--wait');
+      await cli('job-dismiss', 'id=m3');
+    }
+  });
+});
+
+describe('--jobs', () => {
+  it('--until-done shows NDJSON snapshots and ends when the job does', async () => {
+    expect((await cli('blockdev-backup', 'device=src', 'target=dst', 'sync=full', 'job-id=b2', `speed=${16 * MiB}`)).code).toBe(0);
+    const r = await cli('--jobs', '--until-done');
+    expect(r.code).toBe(0);
+    const snapshots = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { jobs: Array<{ id: string }> });
+    expect(snapshots.length).toBeGreaterThanOrEqual(2);
+    expect(snapshots[0]?.jobs.map((j) => j.id)).toEqual(['b2']);
+    expect(snapshots.at(-1)?.jobs).toEqual([]);
+  });
+});
+
+describe('--wait on a migration', () => {
+  it('follows a bandwidth-limited migration of a -M pc guest to completion', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qmpsh-mig-'));
+    // Random guest RAM: zero pages would migrate in no time.
+    const ram = join(dir, 'ram');
+    writeFileSync(ram, randomBytes(64 * MiB));
+    const guest = await startQemu({
+      machine: ['-M', 'pc,memory-backend=mem', '-accel', 'tcg', '-m', '64', '-S'],
+      args: ['-object', `memory-backend-file,id=mem,size=64M,mem-path=${ram},share=on`],
+    });
+    try {
+      expect((await runCli([guest.sock, 'migrate-set-parameters', `max-bandwidth=${48 * MiB}`])).code).toBe(0);
+      const r = await runCli([guest.sock, 'migrate', 'uri=exec:cat > /dev/null', '--wait'], { killAfterMs: 30_000 });
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed' });
+      const lines = progressLines(r.stderr).filter((l) => l.progress === 'migration');
+      const percents = lines.map((l) => l.percent as number);
+      expect(percents.length).toBeGreaterThanOrEqual(2);
+      expect(percents).toEqual([...percents].sort((a, b) => a - b));
+      expect(percents.at(-1)).toBe(100);
+    } finally {
+      await guest.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the progress bar in a terminal', () => {
+  it('shows percent, bytes, rate and ETA, updating in place', async () => {
+    requireTmux();
+    const t = Tmux.start([process.execPath, BIN, qemu.sock, 'blockdev-backup', 'device=src', 'target=dst', 'sync=full', 'job-id=b3', `speed=${8 * MiB}`, '--wait']);
+    try {
+      const screen = await t.waitFor(/backup b3 \[#*-+\] \d+\.\d% [\d.]+ MiB\/32\.0 MiB [\d.]+ (MiB|KiB|B)\/s ETA \d+s running/);
+      expect(screen.split('\n').filter((l) => l.includes('backup b3')).length).toBe(1); // redrawn, not scrolled
+      await t.waitFor(/✔ job b3 concluded|job b3 concluded/);
+      expect(await t.exitCode()).toBe(0);
+    } finally {
+      t.close();
+    }
+  });
+});
