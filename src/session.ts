@@ -35,6 +35,7 @@ import {
   type Request,
 } from './protocol/messages.js';
 import { connectTransport, type Transport } from './transport/index.js';
+import { listenerState } from './transport/peer.js';
 
 export type SessionState = 'connecting' | 'greeting' | 'negotiating' | 'ready' | 'closed';
 
@@ -200,10 +201,7 @@ export class QmpClient {
           const seconds = limit / 1000;
           this.fail(
             this.stateValue === 'greeting'
-              ? new MonitorBusyError(
-                  `monitor busy: no greeting from ${where} within ${seconds}s: another client is probably connected ` +
-                    '(QEMU serves one client per monitor), or QEMU is not responding (stopped or hung)',
-                )
+              ? silentPeerError(this.address, seconds)
               : new NegotiationError(
                   `no reply to qmp_capabilities from ${where} within ${seconds}s: QEMU is not responding`,
                 ),
@@ -501,6 +499,29 @@ export class QmpClient {
     this.handshake?.reject(pendingError);
     this.emit('close', error);
   }
+}
+
+/**
+ * No greeting in time: a monitor held by another client, or a QEMU that does
+ * not run. On Linux the listener's process state says which (transport/peer).
+ */
+function silentPeerError(address: Address, seconds: number): QmpError {
+  const where = formatAddress(address);
+  const peer = address.kind === 'unix' ? listenerState(address.path) : { kind: 'unknown' as const };
+  if (peer.kind === 'stopped') {
+    return new TimeoutError(
+      `no greeting from ${where} within ${seconds}s: QEMU (pid ${peer.pid}) is stopped; resume it with kill -CONT ${peer.pid}`,
+    );
+  }
+  if (peer.kind === 'running') {
+    return new MonitorBusyError(
+      `monitor busy: no greeting from ${where} within ${seconds}s: another client is connected (QEMU, pid ${peer.pid}, serves one client per monitor)`,
+    );
+  }
+  return new MonitorBusyError(
+    `monitor busy: no greeting from ${where} within ${seconds}s: another client is probably connected ` +
+      '(QEMU serves one client per monitor), or QEMU is not responding (stopped or hung)',
+  );
 }
 
 /** Convenience: connect, negotiate and return a ready client. */

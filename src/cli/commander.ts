@@ -64,6 +64,8 @@ export function parseWithCommander(
     .option('--cancel-on-interrupt', 'with --wait: Ctrl-C cancels the job or migration instead of leaving it running')
     .option('--jobs', 'a live view of every job and the migration, until Ctrl-C (or --until-done)')
     .option('--until-done', 'with --jobs: end when no job or migration is left')
+    .option('--parallel <n>', 'with several targets: how many at once (default 16)')
+    .option('--table', 'with several targets: the replies as an aligned table, one row per target')
     .option('--completion <shell>', 'print a completion script for bash or zsh: eval "$(qmpsh --completion bash)"')
     .option('--show-secrets', 'do not mask passwords and secrets in --log and --verbose output')
     .option('--debug', 'show stack traces for errors')

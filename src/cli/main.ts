@@ -39,8 +39,13 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
 
 async function run(options: CliOptions, io: Io): Promise<void> {
   // Everything the user typed is checked before connecting: bad input sends nothing.
-  if (options.completion === undefined) parseAddress(options.target);
+  if (options.completion === undefined) for (const t of options.targets) parseAddress(t.replace(/[*?[]/g, 'x'));
   const action = actionOf(options);
+  const { isFanOut } = await import('./fanout.js');
+  if (isFanOut(options)) {
+    const { runFanOut } = await import('./fanout.js');
+    return runFanOut(options, action, io);
+  }
   if (options.completion !== undefined) {
     const { completionScript } = await import('./completion.js');
     try {

@@ -7,7 +7,10 @@
 import { UsageError } from '../errors.js';
 
 export interface CliOptions {
+  /** The first target (the only one, unless several are given). */
   target: string;
+  /** Every target given (globs not yet expanded): more than one means fan-out. */
+  targets: string[];
   command: string | undefined;
   args: string[];
   argsJson: string | undefined;
@@ -47,6 +50,10 @@ export interface CliOptions {
   /** --jobs: a live view of every job and the migration. */
   jobs: boolean;
   untilDone: boolean;
+  /** Fan-out: targets at once (default 16). */
+  parallel: number;
+  /** Fan-out: an aligned table, one row per target. */
+  table: boolean;
 }
 
 /** Help and --version were printed: nothing else to do. */
@@ -86,6 +93,8 @@ export interface RawOptions {
     cancelOnInterrupt?: boolean;
     jobs?: boolean;
     untilDone?: boolean;
+    parallel?: string;
+    table?: boolean;
 }
 
 /** Defaults, shared with the commander definition. */
@@ -122,8 +131,9 @@ export function toCliOptions(
   env: NodeJS.ProcessEnv,
 ): CliOptions {
   const [first, second, ...rest] = positionals;
-  const [target, command, args] =
-    o.completion !== undefined ? (['', undefined, []] as [string, undefined, string[]]) : resolveTarget([first, second, rest], env);
+  const [targets, command, args] =
+    o.completion !== undefined ? ([[''], undefined, []] as [string[], undefined, string[]]) : resolveTargets([first, second, ...rest], env);
+  const target = targets[0] as string;
   if (o.hmp !== undefined && command !== undefined) {
     throw new UsageError('give either --hmp CMDLINE or a COMMAND, not both');
   }
@@ -142,6 +152,7 @@ export function toCliOptions(
   }
   return {
     target,
+    targets,
     command,
     args: args ?? [],
     argsJson: o.args,
@@ -174,6 +185,8 @@ export function toCliOptions(
     cancelOnInterrupt: Boolean(o.cancelOnInterrupt),
     jobs: Boolean(o.jobs),
     untilDone: Boolean(o.untilDone),
+    parallel: positiveInt('--parallel', o.parallel, 16),
+    table: Boolean(o.table),
   };
 }
 
@@ -182,22 +195,35 @@ const HOST_PORT_LIKE = /^(\[[0-9A-Fa-f:.%\w-]+\]|[A-Za-z0-9._-]+):\d+$/;
 /** Does this word name a target rather than a command? Command names hold no '/' or ':'. */
 function looksLikeTarget(word: string): boolean {
   if (word.startsWith('{')) return false;
-  return word.includes('/') || /^(unix|tcp):/.test(word) || HOST_PORT_LIKE.test(word);
+  return word.includes('/') || /^(unix|tcp|ssh):/.test(word) || HOST_PORT_LIKE.test(word);
 }
 
 /**
  * With $QMPSH_TARGET set, the TARGET may be left out: then the first word is
  * the command. A first word that looks like a target still is one.
  */
-function resolveTarget(
-  [first, second, rest]: [string | undefined, string | undefined, string[]],
+function resolveTargets(
+  words: Array<string | undefined>,
   env: NodeJS.ProcessEnv,
-): [string, string | undefined, string[]] {
+): [string[], string | undefined, string[]] {
+  const given = words.filter((w): w is string => w !== undefined);
   const fallback = env.QMPSH_TARGET;
-  if (first !== undefined && (!fallback || looksLikeTarget(first))) return [first, second, rest ?? []];
-  if (!fallback) throw new UsageError('no TARGET given: name a QMP socket (or host:port), or set QMPSH_TARGET');
-  if (first === undefined) return [fallback, undefined, []];
-  return [fallback, first, [...(second !== undefined ? [second] : []), ...(rest ?? [])]];
+  const [first] = given;
+  if (first === undefined || (fallback && !looksLikeTarget(first))) {
+    if (!fallback) throw new UsageError('no TARGET given: name a QMP socket (or host:port), or set QMPSH_TARGET');
+    return [[fallback], given[0], given.slice(1)];
+  }
+  // More targets may follow the first (fan-out): words that look like targets, not key=value.
+  let i = 1;
+  while (i < given.length && looksLikeTarget(given[i] as string) && !/^[^/]*=/.test(given[i] as string)) i++;
+  return [given.slice(0, i), given[i], given.slice(i + 1)];
+}
+
+function positiveInt(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} wants a whole number (1 or more), not '${text}'`);
+  return n;
 }
 
 function seconds(flag: string, text: string): number {

@@ -73,12 +73,12 @@ describe('faults with a real QEMU', () => {
     expect(batch.stderr).toMatch(/^qmpsh: line 2: no reply to 'query-status' within 0.5s: QEMU may be stopped/);
   });
 
-  it('QEMU stopped before connecting: no greeting, exit 3 within the connect timeout', async () => {
+  it('QEMU stopped before connecting: told apart from a busy monitor (/proc), a timeout, exit 5', async () => {
     const q = await qemu();
     q.proc.kill('SIGSTOP');
     const r = await runCli([q.sock, 'query-status', '--connect-timeout', '0.5']);
-    expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/no greeting .* within 0.5s: .*another client .*or QEMU is not responding/);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toBe(`qmpsh: no greeting from ${q.sock} within 0.5s: QEMU (pid ${q.proc.pid}) is stopped; resume it with kill -CONT ${q.proc.pid}\n`);
   });
 
   it('QEMU quitting between two lines of a batch: exit 4 at once, naming where the script was', async () => {
@@ -99,7 +99,7 @@ describe('faults with a real QEMU', () => {
     try {
       const r = await runCli([q.sock, 'query-status', '--connect-timeout', '0.5']);
       expect(r.code).toBe(3);
-      expect(r.stderr).toMatch(/^qmpsh: monitor busy/);
+      expect(r.stderr).toMatch(new RegExp(`^qmpsh: monitor busy: .*another client is connected \\(QEMU, pid ${q.proc.pid},`));
     } finally {
       holder.release();
     }
