@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Installs from Debian, when missing: QEMU (the tests' real peer), tmux (the
-# REPL tests drive a real terminal) and socat (the benchmark's baseline).
+# REPL tests drive a real terminal), socat (the benchmark's baseline), the
+# guest agent (--agent tests) and OpenSSH (ssh:// targets, tested against a
+# local sshd).
 set -euo pipefail
 need=()
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
 command -v socat >/dev/null 2>&1 || need+=(socat)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
+command -v qemu-ga >/dev/null 2>&1 || need+=(qemu-guest-agent)
+command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 ((${#need[@]})) || exit 0
 echo "installing ${need[*]} (Debian packages)" >&2
 SUDO=""

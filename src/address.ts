@@ -2,6 +2,8 @@ import { UsageError } from './errors.js';
 
 export type Address =
   | { kind: 'unix'; path: string }
+  /** qmpsh listens; QEMU, started with -qmp unix:PATH, connects (--listen). */
+  | { kind: 'listen'; path: string }
   | { kind: 'tcp'; host: string; port: number };
 
 /** Linux sun_path is 108 bytes including the terminating NUL (unix(7)). */
@@ -22,6 +24,10 @@ const HOST_PORT = /^(?:\[([0-9A-Fa-f:.]+(?:%[\w.-]+)?)\]|([A-Za-z0-9._-]+)):(\d{
 export function parseAddress(target: string): Address {
   if (target === '') throw new UsageError('empty target: give a socket path or host:port');
   if (target.startsWith('unix:')) return unixAddress(target.slice(5), target);
+  if (target.startsWith('listen:')) {
+    const a = unixAddress(target.slice(7), target) as { path: string };
+    return { kind: 'listen', path: a.path };
+  }
   if (target.startsWith('tcp:')) {
     const tcp = tcpAddress(target.slice(4));
     if (!tcp) {
@@ -59,6 +65,7 @@ function tcpAddress(text: string): Address | undefined {
 
 export function formatAddress(address: Address): string {
   if (address.kind === 'unix') return address.path;
+  if (address.kind === 'listen') return `listen:${address.path}`;
   return address.host.includes(':')
     ? `[${address.host}]:${address.port}`
     : `${address.host}:${address.port}`;

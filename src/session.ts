@@ -59,6 +59,12 @@ export interface QmpClientOptions {
    * here carries an id, as OOB requires.
    */
   capabilities?: string[];
+  /**
+   * A guest agent (qemu-ga) socket: no greeting, no negotiation; after a
+   * timeout the next command is preceded by guest-sync-delimited, which puts
+   * the channel back in step.
+   */
+  agent?: boolean;
   /** Aborts connecting. */
   signal?: AbortSignal;
 }
@@ -125,6 +131,8 @@ export class QmpClient {
   };
   private handshake: { resolve: () => void; reject: (e: QmpError) => void } | undefined;
   private enabledCapabilities: string[] = [];
+  /** Agent mode: a command timed out, so the channel may be out of step. */
+  private needsSync = false;
   private quitting = false;
 
   /** Connects, reads the greeting and negotiates capabilities. */
@@ -142,9 +150,10 @@ export class QmpClient {
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       waitForSocketMs: options.waitForSocketMs ?? 0,
       capabilities: options.capabilities ?? [],
+      agent: options.agent ?? false,
       ...(options.signal ? { signal: options.signal } : {}),
     };
-    this.framer = new JsonFramer(this.options.maxMessageBytes);
+    this.framer = new JsonFramer(this.options.maxMessageBytes, { agentSync: this.options.agent });
   }
 
   get state(): SessionState {
@@ -192,6 +201,11 @@ export class QmpClient {
     transport.onData = (chunk) => this.receive(chunk);
     transport.onClose = (error) => this.transportClosed(error);
 
+    if (this.options.agent) {
+      // qemu-ga says nothing first and needs no negotiation.
+      this.stateValue = 'ready';
+      return;
+    }
     const handshake = new Promise<void>((resolve, reject) => {
       this.handshake = { resolve, reject };
     });
@@ -229,7 +243,11 @@ export class QmpClient {
     for (;;) {
       try {
         return await connectTransport(this.address, {
-          timeoutMs: this.options.connectTimeoutMs,
+          // --listen waits for QEMU to start and connect: --wait-socket, else a minute.
+          timeoutMs:
+            this.address.kind === 'listen'
+              ? this.options.waitForSocketMs || 60_000
+              : this.options.connectTimeoutMs,
           ...(signal ? { signal } : {}),
         });
       } catch (err) {
@@ -246,6 +264,17 @@ export class QmpClient {
    * CommandError for an `error` reply, TimeoutError, ConnectionClosedError, ...
    */
   execute(command: string, args?: JsonObject, options: ExecuteOptions = {}): Promise<JsonValue> {
+    if (this.needsSync && command !== 'guest-sync-delimited') {
+      this.needsSync = false;
+      const token = Math.floor(Math.random() * 2 ** 31);
+      return this.executeNow('guest-sync-delimited', { id: token }, { internal: true, ...pick(options) }).then(() =>
+        this.executeNow(command, args, options),
+      );
+    }
+    return this.executeNow(command, args, options);
+  }
+
+  private executeNow(command: string, args?: JsonObject, options: ExecuteOptions = {}): Promise<JsonValue> {
     if (this.stateValue !== 'ready') {
       return Promise.reject(
         new StateError(`cannot execute '${command}': the session is ${this.stateValue}, not ready`),
@@ -287,13 +316,15 @@ export class QmpClient {
       };
       if (timeoutMs > 0) {
         timer = setTimeout(
-          () =>
+          () => {
+            if (this.options.agent) this.needsSync = true;
             abandon(
               new TimeoutError(
                 `no reply to '${command}' within ${timeoutMs / 1000}s: QEMU may be stopped or busy, ` +
                   'and the command may still run (raise the limit with --timeout)',
               ),
-            ),
+            );
+          },
           timeoutMs,
         );
       }
@@ -499,6 +530,14 @@ export class QmpClient {
     this.handshake?.reject(pendingError);
     this.emit('close', error);
   }
+}
+
+/** The options of a command that also apply to the sync sent before it. */
+function pick(options: ExecuteOptions): ExecuteOptions {
+  return {
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
 }
 
 /**

@@ -31,6 +31,15 @@ export function parseWithCommander(
   version: string,
   env: NodeJS.ProcessEnv = process.env,
 ): CliOptions | HelpShown {
+  // --launch: everything after `--` is QEMU's command line, not ours.
+  let launchArgv: string[] | undefined;
+  if (argv.includes('--launch')) {
+    const dash = argv.indexOf('--');
+    if (dash >= 0) {
+      launchArgv = argv.slice(dash + 1);
+      argv = argv.slice(0, dash);
+    }
+  }
   const program = new Command('qmpsh')
     .usage('[options] TARGET [COMMAND [key=value ...]]')
     .description('Run QMP commands on a QEMU monitor and print the replies.')
@@ -66,6 +75,10 @@ export function parseWithCommander(
     .option('--until-done', 'with --jobs: end when no job or migration is left')
     .option('--parallel <n>', 'with several targets: how many at once (default 16)')
     .option('--table', 'with several targets: the replies as an aligned table, one row per target')
+    .option('--launch', 'start QEMU (its command line after --) on a private socket, run COMMAND / the script / the shell, stop it')
+    .option('--keep', 'with --launch: leave QEMU running and print its socket')
+    .option('--listen <path>', 'listen on PATH for a QEMU started with -qmp unix:PATH (QEMU as the client)')
+    .option('--agent', 'the target is a guest agent (qemu-ga) socket: no greeting, no negotiation')
     .option('--completion <shell>', 'print a completion script for bash or zsh: eval "$(qmpsh --completion bash)"')
     .option('--show-secrets', 'do not mask passwords and secrets in --log and --verbose output')
     .option('--debug', 'show stack traces for errors')
@@ -92,7 +105,7 @@ export function parseWithCommander(
     throw err;
   }
 
-  const o = program.opts<RawOptions>();
+  const o = { ...program.opts<RawOptions>(), ...(launchArgv ? { launchArgv } : {}) };
   const [target, command, rest] = program.processedArgs as [string | undefined, string | undefined, string[]];
   const positionals = [target, command, ...(rest ?? [])].filter((w): w is string => w !== undefined);
   return toCliOptions(o, positionals, program.getOptionValueSource('timeout') !== 'default', env);

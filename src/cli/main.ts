@@ -38,6 +38,10 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
 }
 
 async function run(options: CliOptions, io: Io): Promise<void> {
+  if (options.launch) {
+    const { runLaunch } = await import('./launch.js');
+    return runLaunch(options, io, (launched) => run(launched, io));
+  }
   // Everything the user typed is checked before connecting: bad input sends nothing.
   if (options.completion === undefined) for (const t of options.targets) parseAddress(t.replace(/[*?[]/g, 'x'));
   const action = actionOf(options);

@@ -54,6 +54,12 @@ export interface CliOptions {
   parallel: number;
   /** Fan-out: an aligned table, one row per target. */
   table: boolean;
+  /** --launch: QEMU's command line (everything after `--`). */
+  launch: string[] | undefined;
+  /** --keep: with --launch, leave QEMU running. */
+  keep: boolean;
+  /** --agent: the target is a qemu-ga socket. */
+  agent: boolean;
 }
 
 /** Help and --version were printed: nothing else to do. */
@@ -95,6 +101,12 @@ export interface RawOptions {
     untilDone?: boolean;
     parallel?: string;
     table?: boolean;
+    listen?: string;
+    launch?: boolean;
+    /** Not an option: QEMU's argv after `--`, set by the parser when --launch is given. */
+    launchArgv?: string[];
+    keep?: boolean;
+    agent?: boolean;
 }
 
 /** Defaults, shared with the commander definition. */
@@ -131,8 +143,17 @@ export function toCliOptions(
   env: NodeJS.ProcessEnv,
 ): CliOptions {
   const [first, second, ...rest] = positionals;
+  // --launch and --listen name no TARGET: every word is the command and its arguments.
+  const implied = o.launch ? 'launch:' : o.listen !== undefined ? `listen:${o.listen}` : undefined;
+  if (o.launch && !o.launchArgv?.length) {
+    throw new UsageError('--launch needs QEMU\'s command line after --, e.g. qmpsh --launch query-status -- qemu-system-x86_64 -M none');
+  }
   const [targets, command, args] =
-    o.completion !== undefined ? ([[''], undefined, []] as [string[], undefined, string[]]) : resolveTargets([first, second, ...rest], env);
+    o.completion !== undefined
+      ? ([[''], undefined, []] as [string[], undefined, string[]])
+      : implied
+        ? ([[implied], first, [second, ...rest].filter((w): w is string => w !== undefined)] as [string[], string | undefined, string[]])
+        : resolveTargets([first, second, ...rest], env);
   const target = targets[0] as string;
   if (o.hmp !== undefined && command !== undefined) {
     throw new UsageError('give either --hmp CMDLINE or a COMMAND, not both');
@@ -187,6 +208,9 @@ export function toCliOptions(
     untilDone: Boolean(o.untilDone),
     parallel: positiveInt('--parallel', o.parallel, 16),
     table: Boolean(o.table),
+    launch: o.launchArgv,
+    keep: Boolean(o.keep),
+    agent: Boolean(o.agent),
   };
 }
 

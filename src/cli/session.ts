@@ -45,6 +45,7 @@ export function cliSession(options: CliOptions, io: Io, output: SessionOutput = 
     maxMessageBytes: options.maxMessageBytes,
     waitForSocketMs: options.waitSocketMs,
     capabilities: output.capabilities ?? [],
+    agent: options.agent,
     signal: interrupt.signal,
   });
   let negotiated = false;
@@ -65,7 +66,8 @@ export function cliSession(options: CliOptions, io: Io, output: SessionOutput = 
   }
 
   const schema = new SchemaAccess(client, {
-    validate: options.validate,
+    // A guest agent has no query-qmp-schema.
+    validate: options.validate && !options.agent,
     warn: (message) => io.warn(message),
     note: (message) => {
       if (options.verbose) io.warn(message);

@@ -44,8 +44,16 @@ export class JsonFramer {
   private escaped = false;
   private failed: Error | undefined;
 
-  constructor(maxMessageBytes: number = DEFAULT_MAX_MESSAGE_BYTES) {
+  /**
+   * The guest agent's guest-sync-delimited sends 0xFF before its reply: a
+   * byte no UTF-8 text holds, meaning "forget any partial message, start
+   * afresh" (qemu-ga docs). Honoured only when `agentSync` is set.
+   */
+  private readonly agentSync: boolean;
+
+  constructor(maxMessageBytes: number = DEFAULT_MAX_MESSAGE_BYTES, options: { agentSync?: boolean } = {}) {
     this.maxMessageBytes = maxMessageBytes;
+    this.agentSync = options.agentSync ?? false;
   }
 
   /** True while a message has started and not yet ended. */
@@ -76,6 +84,15 @@ export class JsonFramer {
     const n = chunk.length;
     for (let i = 0; i < n; i++) {
       const byte = chunk[i] as number;
+      if (byte === 0xff && this.agentSync) {
+        this.depth = 0;
+        this.inString = false;
+        this.escaped = false;
+        this.pieces = [];
+        this.pendingBytes = 0;
+        start = -1;
+        continue;
+      }
       if (this.depth === 0) {
         if (isSpace(byte)) continue;
         if (byte !== OPEN_BRACE && byte !== OPEN_BRACKET) {

@@ -22,6 +22,7 @@ export interface ConnectOptions {
 }
 
 export function connectTransport(address: Address, options: ConnectOptions = {}): Promise<Transport> {
+  if (address.kind === 'listen') return acceptTransport(address.path, options);
   return new Promise((resolve, reject) => {
     const socket =
       address.kind === 'unix'
@@ -62,6 +63,54 @@ export function connectTransport(address: Address, options: ConnectOptions = {})
       socket.setNoDelay(true);
       resolve(wrapSocket(socket));
     });
+  });
+}
+
+/**
+ * --listen: QEMU is the client (`-qmp unix:PATH`). Listen on PATH, take the
+ * first connection, stop listening and remove the socket file.
+ */
+function acceptTransport(path: string, options: ConnectOptions): Promise<Transport> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    let timer: NodeJS.Timeout | undefined;
+    const stop = () => {
+      if (timer) clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      server.close();
+    };
+    const onAbort = () => {
+      stop();
+      reject(new ConnectError(`waiting for QEMU on ${path} was interrupted`));
+    };
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      stop();
+      reject(
+        new ConnectError(
+          err.code === 'EADDRINUSE'
+            ? `cannot listen on ${path}: it exists already (remove it, or pick another path)`
+            : `cannot listen on ${path}: ${err.message}`,
+          { cause: err, syscallCode: err.code },
+        ),
+      );
+    });
+    server.once('connection', (socket) => {
+      stop();
+      socket.setNoDelay(true);
+      resolve(wrapSocket(socket));
+    });
+    if (options.timeoutMs) {
+      timer = setTimeout(() => {
+        stop();
+        reject(
+          new ConnectError(
+            `no QEMU connected to ${path} within ${options.timeoutMs! / 1000}s: start it with -qmp unix:${path} (raise the wait with --wait-socket)`,
+          ),
+        );
+      }, options.timeoutMs);
+    }
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    server.listen(path);
   });
 }
 

@@ -1,0 +1,83 @@
+/**
+ * --launch: start QEMU on a socket in a private temp directory, run the
+ * command (or the script, or the shell) against it, and stop it afterwards.
+ * --keep leaves it running and says where. QEMU's own stderr is shown when it
+ * fails to start; a missing binary is exit 3 with a clear line.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConnectError } from '../errors.js';
+import type { Io } from './io.js';
+import type { CliOptions } from './program.js';
+
+export async function runLaunch(options: CliOptions, io: Io, run: (o: CliOptions) => Promise<void>): Promise<void> {
+  const [binary, ...args] = options.launch as [string, ...string[]];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qmpsh-launch-'));
+  const sock = path.join(dir, 'qmp.sock');
+  let stderr = '';
+  const qemu: ChildProcess = spawn(binary, [...args, '-qmp', `unix:${sock},server=on,wait=off`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: options.keep, // --keep: QEMU outlives us
+  });
+  qemu.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (stderr.length > 64 * 1024) stderr = stderr.slice(-64 * 1024);
+  });
+  const started = new Promise<void>((resolve, reject) => {
+    qemu.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new ConnectError(
+          err.code === 'ENOENT'
+            ? `cannot run ${binary}: not found (install it, e.g. apt-get install qemu-system-x86, or give its path)`
+            : `cannot run ${binary}: ${err.message}`,
+          { cause: err, syscallCode: err.code },
+        ),
+      ),
+    );
+    qemu.once('spawn', () => resolve());
+  });
+  const exited = new Promise<never>((_, reject) =>
+    qemu.once('exit', (code, signal) => {
+      const said = stderr.trim().split('\n').slice(-5).join(' / ');
+      reject(new ConnectError(`QEMU exited (${signal ?? `code ${code}`}) before its monitor answered${said ? `: ${said}` : ''}`));
+    }),
+  );
+  exited.catch(() => {});
+  const stop = () => {
+    if (qemu.exitCode === null && qemu.signalCode === null) qemu.kill('SIGTERM');
+  };
+  process.once('exit', () => {
+    if (!options.keep) stop();
+  });
+
+  try {
+    await started;
+    // The socket appears a moment after QEMU starts; if QEMU dies first, say why.
+    await Promise.race([waitForFile(sock, exited), exited]);
+    const target = { ...options, target: sock, targets: [sock], launch: undefined, waitSocketMs: options.waitSocketMs || 10_000 };
+    await Promise.race([run(target), exited.catch((err: unknown) => (qemu.exitCode === 0 ? undefined : Promise.reject(err)))]);
+  } finally {
+    if (options.keep && qemu.exitCode === null) {
+      qemu.unref();
+      qemu.stderr?.destroy();
+      io.err(`qmpsh: QEMU (pid ${qemu.pid}) keeps running; its monitor: ${sock}`);
+    } else {
+      stop();
+      await new Promise((resolve) => (qemu.exitCode !== null || qemu.signalCode !== null ? resolve(undefined) : qemu.once('exit', resolve)));
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+async function waitForFile(file: string, exited: Promise<never>): Promise<void> {
+  let gone = false;
+  exited.catch(() => (gone = true));
+  const deadline = Date.now() + 10_000;
+  while (!fs.existsSync(file)) {
+    if (gone) return;
+    if (Date.now() > deadline) throw new ConnectError(`QEMU did not create its monitor socket within 10s (${file})`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

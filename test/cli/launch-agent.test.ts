@@ -1,0 +1,119 @@
+/** --launch, --listen and --agent against real processes. */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QEMU_BINARY } from '../helpers/qemu.js';
+import { runCli } from '../helpers/run-cli.js';
+
+const QEMU = [QEMU_BINARY, '-M', 'none', '-nodefaults', '-display', 'none'];
+const launchDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('qmpsh-launch-')).sort();
+const running = (sock: string) => spawnSync('pgrep', ['-f', sock]).status === 0;
+
+describe('--launch', () => {
+  it('starts QEMU, runs the command, and QEMU and its directory are gone afterwards', async () => {
+    const before = launchDirs();
+    const r = await runCli(['--launch', 'query-status', '--', ...QEMU]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'running' });
+    expect(launchDirs()).toEqual(before);
+    expect(spawnSync('pgrep', ['-f', 'qmpsh-launch-.*qmp.sock']).status).toBe(1);
+  });
+
+  it('runs a script (batch mode) against the launched QEMU', async () => {
+    const r = await runCli(['--launch', '--', ...QEMU], { input: 'stop\nquery-status\n' });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(['{}', '{"status":"paused","singlestep":false,"running":false}']);
+  });
+
+  it('--keep leaves QEMU running and says where its monitor is', async () => {
+    const r = await runCli(['--launch', '--keep', 'query-status', '--', ...QEMU]);
+    expect(r.code).toBe(0);
+    const m = /keeps running; its monitor: (\S+)/.exec(r.stderr);
+    expect(m).not.toBeNull();
+    const sock = (m as RegExpExecArray)[1] as string;
+    expect(running(sock)).toBe(true);
+    expect((await runCli([sock, 'quit'])).code).toBe(0);
+    rmSync(join(sock, '..'), { recursive: true, force: true });
+  });
+
+  it('shows QEMU\'s own error when it fails to start, and a missing binary, exit 3', async () => {
+    const bad = await runCli(['--launch', 'query-status', '--', QEMU_BINARY, '-M', 'no-such-machine', '-display', 'none']);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toMatch(/^qmpsh: QEMU exited \(code 1\) before its monitor answered: .*unsupported machine type/);
+    const missing = await runCli(['--launch', 'query-status', '--', 'qemu-system-nonexistent', '-M', 'none']);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/^qmpsh: cannot run qemu-system-nonexistent: not found/);
+  });
+});
+
+describe('--listen', () => {
+  it('waits for a QEMU started with -qmp unix:PATH (QEMU as the client)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qmpsh-listen-'));
+    const sock = join(dir, 'l.sock');
+    try {
+      const pending = runCli(['--listen', sock, 'query-status']);
+      while (!existsSync(sock)) await new Promise((r) => setTimeout(r, 20));
+      const qemu = spawn(QEMU_BINARY, ['-M', 'none', '-nodefaults', '-display', 'none', '-qmp', `unix:${sock}`], { stdio: 'ignore' });
+      try {
+        const r = await pending;
+        expect(r.code).toBe(0);
+        expect(JSON.parse(r.stdout)).toMatchObject({ status: 'running' });
+        expect(existsSync(sock)).toBe(false); // the listening socket is cleaned up
+      } finally {
+        qemu.kill('SIGKILL');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('--agent (qemu-ga)', () => {
+  let dir: string;
+  let ga: ReturnType<typeof spawn>;
+  let sock: string;
+  // The agent runs on this host: block every RPC that touches it.
+  const BLOCKED = [
+    'guest-shutdown', 'guest-suspend-disk', 'guest-suspend-ram', 'guest-suspend-hybrid', 'guest-exec', 'guest-exec-status',
+    'guest-file-open', 'guest-file-close', 'guest-file-read', 'guest-file-write', 'guest-file-seek', 'guest-file-flush',
+    'guest-set-time', 'guest-set-vcpus', 'guest-set-memory-blocks', 'guest-set-user-password', 'guest-fsfreeze-freeze',
+    'guest-fsfreeze-freeze-list', 'guest-fsfreeze-thaw', 'guest-fstrim', 'guest-ssh-add-authorized-keys',
+    'guest-ssh-remove-authorized-keys',
+  ];
+  beforeAll(async () => {
+    const probe = spawnSync('qemu-ga', ['--version']);
+    if (probe.error) throw new Error('qemu-ga is needed: apt-get install qemu-guest-agent (scripts/install-deps.sh does)');
+    dir = mkdtempSync(join(tmpdir(), 'qmpsh-ga-'));
+    sock = join(dir, 'ga.sock');
+    ga = spawn('qemu-ga', ['-m', 'unix-listen', '-p', sock, `--block-rpcs=${BLOCKED.join(',')}`, '-t', dir], { stdio: 'ignore' });
+    while (!existsSync(sock)) await new Promise((r) => setTimeout(r, 20));
+  });
+  afterAll(() => {
+    ga?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs guest-info with the same output as QMP, no greeting, no negotiation', async () => {
+    const r = await runCli(['--agent', sock, 'guest-info']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ version: expect.any(String), supported_commands: expect.any(Array) });
+  });
+
+  it('reports errors with the same exit codes', async () => {
+    const blocked = await runCli(['--agent', sock, 'guest-shutdown']);
+    expect(blocked.code).toBe(1);
+    expect(blocked.stderr).toBe('qmpsh: CommandNotFound: Command guest-shutdown has been disabled\n');
+    const missing = await runCli(['--agent', join(dir, 'nope.sock'), 'guest-ping']);
+    expect(missing.code).toBe(3);
+  });
+
+  it('runs a script in one session', async () => {
+    const r = await runCli(['--agent', sock], { input: 'guest-ping\nguest-get-timezone\n' });
+    expect(r.code).toBe(0);
+    const [ping, tz] = r.stdout.trim().split('\n');
+    expect(ping).toBe('{}');
+    expect(JSON.parse(tz as string)).toHaveProperty('zone');
+  });
+});
