@@ -4,6 +4,8 @@ export type Address =
   | { kind: 'unix'; path: string }
   /** qmpsh listens; QEMU, started with -qmp unix:PATH, connects (--listen). */
   | { kind: 'listen'; path: string }
+  /** A socket on another machine, through OpenSSH (transport/ssh.ts). */
+  | { kind: 'ssh'; user: string | undefined; host: string; port: number | undefined; path: string }
   | { kind: 'tcp'; host: string; port: number };
 
 /** Linux sun_path is 108 bytes including the terminating NUL (unix(7)). */
@@ -24,6 +26,11 @@ const HOST_PORT = /^(?:\[([0-9A-Fa-f:.]+(?:%[\w.-]+)?)\]|([A-Za-z0-9._-]+)):(\d{
 export function parseAddress(target: string): Address {
   if (target === '') throw new UsageError('empty target: give a socket path or host:port');
   if (target.startsWith('unix:')) return unixAddress(target.slice(5), target);
+  if (target.startsWith('ssh://')) {
+    const m = /^ssh:\/\/(?:([^@/]+)@)?(\[[^\]]+\]|[^:/]+)(?::(\d+))?(\/.*)$/.exec(target);
+    if (!m) throw new UsageError(`bad ssh target '${target}': expected ssh://[user@]host[:port]/path/to.qmp`);
+    return { kind: 'ssh', user: m[1], host: (m[2] as string).replace(/^\[|\]$/g, ''), port: m[3] ? Number(m[3]) : undefined, path: m[4] as string };
+  }
   if (target.startsWith('listen:')) {
     const a = unixAddress(target.slice(7), target) as { path: string };
     return { kind: 'listen', path: a.path };
@@ -66,6 +73,10 @@ function tcpAddress(text: string): Address | undefined {
 export function formatAddress(address: Address): string {
   if (address.kind === 'unix') return address.path;
   if (address.kind === 'listen') return `listen:${address.path}`;
+  if (address.kind === 'ssh') {
+    const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+    return `ssh://${address.user ? `${address.user}@` : ''}${host}${address.port ? `:${address.port}` : ''}${address.path}`;
+  }
   return address.host.includes(':')
     ? `[${address.host}]:${address.port}`
     : `${address.host}:${address.port}`;

@@ -475,6 +475,10 @@ export class QmpClient {
     if (this.stateValue === 'closed') return;
     const where = formatAddress(this.address);
     if (this.stateValue === 'greeting' || this.stateValue === 'connecting') {
+      if (error instanceof QmpError) {
+        this.shutdown(error); // the transport knows better (e.g. ssh could not open the remote socket)
+        return;
+      }
       this.shutdown(
         new ConnectError(
           `${where} closed the connection before sending a greeting: is it a QMP monitor?`,

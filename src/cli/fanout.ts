@@ -26,6 +26,7 @@ import { readLines, readStatements, type NumberedStatement } from './lines.js';
 import type { Action } from './oneshot.js';
 import type { CliOptions } from './program.js';
 import { SchemaAccess } from './schema-access.js';
+import { expandRemoteGlob, formatSshTarget, parseSshTarget } from '../transport/ssh.js';
 
 export const DEFAULT_PARALLEL = 16;
 
@@ -33,14 +34,20 @@ const GLOB = /[*?[]/;
 
 /** Is this a fan-out? Several targets, or a glob. */
 export function isFanOut(options: CliOptions): boolean {
-  return options.targets.length > 1 || options.targets.some((t) => GLOB.test(t) && !t.startsWith('ssh://'));
+  return options.targets.length > 1 || options.targets.some((t) => GLOB.test(t));
 }
 
 /** Expands globs in the last path component (`/var/run/ganeti/kvm/*.qmp`), sorted. */
 export function expandTargets(targets: readonly string[]): Array<{ target: string; missing?: boolean }> {
   return targets.flatMap((t) => {
     const p = t.startsWith('unix:') ? t.slice(5) : t;
-    if (!GLOB.test(p) || t.startsWith('ssh://')) return [{ target: t }];
+    if (!GLOB.test(p)) return [{ target: t }];
+    if (t.startsWith('ssh://')) {
+      // Globs on the remote side: the remote shell expands them.
+      const remote = parseSshTarget(t);
+      const found = remote ? expandRemoteGlob(remote) : [];
+      return found.length && remote ? found.map((f) => ({ target: formatSshTarget(remote, f) })) : [{ target: t, missing: true }];
+    }
     const dir = path.dirname(p);
     const re = new RegExp(
       `^${path.basename(p).replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`,

@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { formatAddress, type Address } from '../address.js';
 import { ConnectError, MonitorBusyError, type QmpError } from '../errors.js';
+import { describeSshFailure, diagnoseRemoteSocket, openSshTunnel } from './ssh.js';
 
 export interface Transport {
   write(data: string): void;
@@ -23,6 +24,7 @@ export interface ConnectOptions {
 
 export function connectTransport(address: Address, options: ConnectOptions = {}): Promise<Transport> {
   if (address.kind === 'listen') return acceptTransport(address.path, options);
+  if (address.kind === 'ssh') return connectSsh(address, options);
   return new Promise((resolve, reject) => {
     const socket =
       address.kind === 'unix'
@@ -64,6 +66,45 @@ export function connectTransport(address: Address, options: ConnectOptions = {})
       resolve(wrapSocket(socket));
     });
   });
+}
+
+/** Through an ssh tunnel: the local end of `ssh -L`, and ssh's reasons when it ends. */
+async function connectSsh(address: Extract<Address, { kind: 'ssh' }>, options: ConnectOptions): Promise<Transport> {
+  const tunnel = await openSshTunnel(address, options.timeoutMs ?? 0);
+  let inner: Transport;
+  try {
+    inner = await connectTransport({ kind: 'unix', path: tunnel.localPath }, options);
+  } catch (err) {
+    tunnel.close();
+    throw err;
+  }
+  const outer: Transport = {
+    write: (data) => inner.write(data),
+    close: () => {
+      inner.close();
+      tunnel.close();
+    },
+    onData: () => {},
+    onClose: () => {},
+  };
+  let received = false;
+  inner.onData = (chunk) => {
+    received = true;
+    outer.onData(chunk);
+  };
+  inner.onClose = (error) => {
+    const said = tunnel.stderr();
+    tunnel.close();
+    if (/open failed|connect failed/i.test(said)) {
+      outer.onClose(describeSshFailure(address, said));
+    } else if (!received) {
+      // ssh closes our end when the remote socket cannot be opened: find out why.
+      void diagnoseRemoteSocket(address).then((why) => outer.onClose(why ?? error));
+    } else {
+      outer.onClose(error);
+    }
+  };
+  return outer;
 }
 
 /**

@@ -1,0 +1,136 @@
+/**
+ * ssh://[user@]host[:port]/path/to.qmp: a QMP socket on another machine,
+ * reached through the system's OpenSSH client (its config, keys and agent;
+ * qmpsh never handles a password: BatchMode=yes). One `ssh -N -L` forwards a
+ * Unix socket in a private temp directory to the remote socket; closing the
+ * transport stops ssh and removes the directory. $QMPSH_SSH replaces the
+ * `ssh` command (e.g. `ssh -F /path/to/config`).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { formatAddress, parseAddress, type Address } from '../address.js';
+import { ConnectError } from '../errors.js';
+
+export type SshTarget = Omit<Extract<Address, { kind: 'ssh' }>, 'kind'>;
+
+/** `ssh://...` -> its parts, or undefined when it is not an ssh target. */
+export function parseSshTarget(target: string): SshTarget | undefined {
+  if (!target.startsWith('ssh://')) return undefined;
+  try {
+    return parseAddress(target) as Extract<Address, { kind: 'ssh' }>;
+  } catch {
+    return undefined;
+  }
+}
+
+export function formatSshTarget(t: SshTarget, remotePath = t.path): string {
+  return formatAddress({ kind: 'ssh', ...t, path: remotePath });
+}
+
+function sshCommand(t: SshTarget, extra: string[]): [string, string[]] {
+  const [cmd, ...base] = (process.env.QMPSH_SSH ?? 'ssh').split(/\s+/).filter(Boolean) as [string, ...string[]];
+  return [
+    cmd,
+    [
+      ...base,
+      '-o', 'BatchMode=yes',
+      '-o', 'ExitOnForwardFailure=yes',
+      ...(t.port ? ['-p', String(t.port)] : []),
+      ...extra,
+      t.user ? `${t.user}@${t.host}` : t.host,
+    ],
+  ];
+}
+
+/** ssh's last words, as one clear line that says what to do. */
+export function describeSshFailure(t: SshTarget, stderr: string): ConnectError {
+  const where = formatSshTarget(t);
+  const said = stderr.trim().split('\n').filter(Boolean).slice(-1)[0] ?? 'ssh failed';
+  if (/Permission denied|Too many authentication failures|Host key verification failed/i.test(stderr)) {
+    return new ConnectError(`ssh to ${t.host}: authentication failed (${said}): check your ssh keys, agent and known_hosts`);
+  }
+  if (/Could not resolve hostname|Connection refused|timed out|No route to host|Network is unreachable|Connection closed/i.test(stderr)) {
+    return new ConnectError(`cannot reach ${t.host} over ssh (${said})`);
+  }
+  if (/open failed|No such file|Connection refused/i.test(stderr)) {
+    return new ConnectError(`no QMP socket at ${t.path} on ${t.host} (${said}): check the path of ${where}`);
+  }
+  return new ConnectError(`ssh to ${t.host} failed: ${said}`);
+}
+
+export interface SshTunnel {
+  /** The local end: connect here. */
+  localPath: string;
+  /** What ssh has said so far (for errors after the tunnel is up). */
+  stderr(): string;
+  close(): void;
+}
+
+export async function openSshTunnel(t: SshTarget, timeoutMs: number): Promise<SshTunnel> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qmpsh-ssh-'));
+  const localPath = path.join(dir, 'qmp.sock');
+  const [cmd, args] = sshCommand(t, ['-N', '-o', 'StreamLocalBindUnlink=yes', '-L', `${localPath}:${t.path}`]);
+  const ssh = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  ssh.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-8192);
+  });
+  const close = () => {
+    if (ssh.exitCode === null && ssh.signalCode === null) ssh.kill('SIGTERM');
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + (timeoutMs || 30_000);
+  try {
+    let settled = false;
+    await new Promise<void>((res, rej) => {
+      const resolve = () => ((settled = true), res());
+      const reject = (e: unknown) => ((settled = true), rej(e));
+      ssh.once('error', (err: NodeJS.ErrnoException) =>
+        reject(new ConnectError(`cannot run ${cmd}: ${err.code === 'ENOENT' ? 'not found (install openssh-client)' : err.message}`, { cause: err })),
+      );
+      ssh.once('exit', () => reject(describeSshFailure(t, stderr)));
+      const poll = () => {
+        if (settled) return;
+        if (fs.existsSync(localPath)) return resolve();
+        if (Date.now() > deadline) return reject(new ConnectError(`ssh to ${t.host} did not set up the forwarding within ${(timeoutMs || 30_000) / 1000}s`));
+        setTimeout(poll, 20);
+      };
+      poll();
+    });
+  } catch (err) {
+    close();
+    throw err;
+  }
+  ssh.removeAllListeners('exit');
+  return { localPath, stderr: () => stderr, close };
+}
+
+/**
+ * After the tunnel closed a connection before anything came through: is
+ * there a socket at the remote path? (ssh itself only says so at a log level
+ * the user's config may hide.) Resolves with the error to report, if any.
+ */
+export function diagnoseRemoteSocket(t: SshTarget): Promise<ConnectError | undefined> {
+  const quoted = `'${t.path.replace(/'/g, `'\\''`)}'`;
+  const [cmd, args] = sshCommand(t, []);
+  return new Promise((resolve) => {
+    const check = spawn(cmd, [...args, `test -S ${quoted}`], { stdio: 'ignore' });
+    const timer = setTimeout(() => check.kill('SIGKILL'), 10_000);
+    check.once('error', () => resolve(undefined));
+    check.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code === 1 ? new ConnectError(`no QMP socket at ${t.path} on ${t.host}: check the path of ${formatSshTarget(t)}`) : undefined);
+    });
+  });
+}
+
+/** Expands a glob in the remote path with the remote shell (`ls -1d`), sorted. */
+export function expandRemoteGlob(t: SshTarget): string[] {
+  const quoted = t.path.replace(/[^A-Za-z0-9_\-./*?[\]]/g, (c) => `\\${c}`);
+  const [cmd, args] = sshCommand(t, []);
+  const r = spawnSync(cmd, [...args, `ls -1d -- ${quoted}`], { encoding: 'utf8', timeout: 30_000 });
+  if (r.status !== 0 && !r.stdout) return [];
+  return r.stdout.split('\n').filter(Boolean).sort();
+}
