@@ -7,6 +7,11 @@ import { join } from 'node:path';
 
 export const root = new URL('..', import.meta.url).pathname;
 
+// One exit handler for every QEMU a benchmark starts.
+const cleanups = [];
+process.on('exit', () => cleanups.forEach((f) => f()));
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
+
 export const fail = (msg) => {
   console.error(`bench: ${msg}`);
   process.exit(1);
@@ -28,11 +33,10 @@ export async function startQemu() {
   const qemu = spawn('qemu-system-x86_64',
     ['-M', 'none', '-nodefaults', '-display', 'none', '-qmp', `unix:${sock},server=on,wait=off`],
     { stdio: ['ignore', 'ignore', 'pipe'] });
-  process.on('exit', () => {
+  cleanups.push(() => {
     qemu.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   });
-  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
   let stderr = '';
   qemu.stderr.on('data', (d) => { stderr += d; });
   qemu.on('error', (e) => fail(`cannot start qemu-system-x86_64: ${e.message}`));
