@@ -1,23 +1,16 @@
 #!/usr/bin/env bash
-# Starts a throwaway QEMU (no guest: -M none) on a socket in a temp dir, runs
-# a few qmpsh commands against it, and removes it all again.
+# The quick start: installs QEMU if missing, then runs qmpsh against a
+# throwaway QEMU that qmpsh itself launches (--launch) and stops again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-dir=$(mktemp -d /tmp/qmpsh-demo.XXXXXX)
-sock="$dir/qmp.sock"
-qemu-system-x86_64 -M none -nodefaults -display none \
-  -qmp "unix:$sock,server=on,wait=off" -daemonize -pidfile "$dir/qemu.pid"
-trap 'kill "$(cat "$dir/qemu.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$dir"' EXIT
-
+QEMU=(qemu-system-x86_64 -M none -nodefaults -display none)
 run() {
   printf '\n$ qmpsh %s\n' "$*"
   node bin/qmpsh.cjs "$@" || printf '(exit %s)\n' "$?"
 }
-run "$sock" query-version --pretty
-run "$sock" query-status
-run "$sock" stop
-run "$sock" --hmp 'info status'
-run "$sock" cont
-run "$sock" no-such-command
-run "$sock" quit
+run --launch query-version --pretty -- "${QEMU[@]}"
+printf '\n$ printf "stop\\nquery-status\\n!info status\\ncont\\n" | qmpsh --launch -- %s\n' "${QEMU[*]}"
+printf 'stop\nquery-status\n!info status\ncont\n' | node bin/qmpsh.cjs --launch -- "${QEMU[@]}"
+run --launch --describe query-status -- "${QEMU[@]}"
+run --launch no-such-command -- "${QEMU[@]}"
