@@ -39,5 +39,6 @@ export const EXIT_CODES_HELP = `Exit codes:
   2    usage error or bad input
   3    cannot connect, no greeting, negotiation failed, monitor busy
   4    connection lost or protocol violation
-  5    timeout
-  130  interrupted (Ctrl-C)`;
+  5    timeout (no reply, job or event in time; a stopped QEMU)
+  130  interrupted (Ctrl-C)
+  70   internal error in qmpsh (a bug: please report it)`;
