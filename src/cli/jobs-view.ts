@@ -13,7 +13,8 @@ import { cliSession } from './session.js';
 const INTERVAL_MS = 1000;
 
 export async function runJobsView(options: CliOptions, io: Io): Promise<void> {
-  const session = cliSession(options, io);
+  // The table says what the events would; event lines would break the redraw.
+  const session = cliSession(options, io, { events: options.verbose ? 'stderr' : 'none' });
   const tty = Boolean(process.stdout.isTTY);
   let drawn = 0;
   try {

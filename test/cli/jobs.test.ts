@@ -139,6 +139,23 @@ describe('--wait on a migration', () => {
   });
 });
 
+describe('the --jobs table in a terminal', () => {
+  it('is redrawn in place while a job runs, and ends with --until-done', async () => {
+    requireTmux();
+    expect((await cli('blockdev-backup', 'device=src', 'target=dst', 'sync=full', 'job-id=b4', `speed=${8 * MiB}`)).code).toBe(0);
+    const t = Tmux.start([process.execPath, BIN, qemu.sock, '--jobs', '--until-done']);
+    try {
+      const screen = await t.waitFor(/^ID +TYPE +STATUS +PROGRESS +DONE +TOTAL\n^b4 +backup +running +\d+\.\d% /m);
+      expect(screen.match(/^ID +TYPE/gm)).toHaveLength(1); // one table, redrawn
+      expect(await t.exitCode()).toBe(0);
+      expect(t.screen()).toMatch(/no jobs, no migration/);
+      expect(t.screen().match(/^ID +TYPE/gm) ?? []).toHaveLength(0); // the last draw replaced the table
+    } finally {
+      t.close();
+    }
+  });
+});
+
 describe('the progress bar in a terminal', () => {
   it('shows percent, bytes, rate and ETA, updating in place', async () => {
     requireTmux();
