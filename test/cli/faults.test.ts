@@ -119,7 +119,17 @@ describe('faults with a real QEMU', () => {
     const { chmodSync } = await import('node:fs');
     const asRoot = process.getuid?.() === 0;
     if (!asRoot) chmodSync(q.sock, 0o000); // as an ordinary user: a socket without permissions
-    const child = spawn(process.execPath, [BIN, q.sock, 'query-status'], {
+    // nobody may not read the checkout (it may live under /root): run a copy of the bundle from /tmp.
+    const { copyFileSync, mkdirSync, mkdtempSync, chmodSync: chmod, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join, dirname } = await import('node:path');
+    const copy = mkdtempSync(join(tmpdir(), 'qmpsh-copy-'));
+    chmod(copy, 0o755);
+    for (const f of ['bin/qmpsh.cjs', 'dist/launch.cjs', 'dist/cli.cjs']) {
+      mkdirSync(join(copy, dirname(f)), { recursive: true, mode: 0o755 });
+      copyFileSync(join(BIN, '../..', f), join(copy, f));
+    }
+    const child = spawn(process.execPath, [join(copy, 'bin/qmpsh.cjs'), q.sock, 'query-status'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       // As root: run as nobody, who may not write to QEMU's socket (created 0755).
       ...(asRoot ? { uid: 65534, gid: 65534, env: { ...process.env, HOME: '/nonexistent', XDG_CACHE_HOME: '' } } : {}),
@@ -127,6 +137,7 @@ describe('faults with a real QEMU', () => {
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const code = await new Promise((resolve) => child.on('close', resolve));
+    rmSync(copy, { recursive: true, force: true });
     expect(code).toBe(3);
     expect(stderr).toMatch(/^qmpsh: permission denied for .*: run as a user that may open the socket/);
   });

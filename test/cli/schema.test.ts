@@ -57,8 +57,9 @@ describe('the schema cache', () => {
 
 describe('typed arguments against the live schema', () => {
   it('sends a device name of digits as a string and the rates as integers', async () => {
-    const r = await cli(['-v', 'block_set_io_throttle', 'id=123', 'bps=1000000', 'bps_rd=0', 'bps_wr=0', 'iops=0', 'iops_rd=0', 'iops_wr=0']);
-    expect(sent(r.stderr, 'block_set_io_throttle')).toMatch(/"arguments":\{"id":"123","bps":1000000,"bps_rd":0/);
+    const r = await cli(['-v', 'block_set_io_throttle', 'device=123', 'bps=1000000', 'bps_rd=0', 'bps_wr=0', 'iops=0', 'iops_rd=0', 'iops_wr=0']);
+    expect(sent(r.stderr, 'block_set_io_throttle')).toMatch(/"arguments":\{"device":"123","bps":1000000,"bps_rd":0/);
+    expect(r.stderr).toMatch(/warning: argument 'device' of block_set_io_throttle is deprecated/);
     expect(r.code).toBe(1); // no such device: QEMU's own answer
     expect(r.stderr).toMatch(/qmpsh: DeviceNotFound|qmpsh: GenericError/);
   });
