@@ -8,7 +8,7 @@ need=()
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
 command -v socat >/dev/null 2>&1 || need+=(socat)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
-command -v qemu-ga >/dev/null 2>&1 || need+=(qemu-guest-agent)
+command -v qemu-ga >/dev/null 2>&1 || [ -x /usr/sbin/qemu-ga ] || need+=(qemu-guest-agent)
 command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 ((${#need[@]})) || exit 0

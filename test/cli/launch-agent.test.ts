@@ -1,6 +1,6 @@
 /** --launch, --listen and --agent against real processes. */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,22 @@ import { runCli } from '../helpers/run-cli.js';
 
 const QEMU = [QEMU_BINARY, '-M', 'none', '-nodefaults', '-display', 'none'];
 const launchDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('qmpsh-launch-')).sort();
-const running = (sock: string) => spawnSync('pgrep', ['-f', sock]).status === 0;
+/** Processes whose command line mentions `text` (from /proc: no procps needed). */
+function processesWith(text: string): number[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(text);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+const running = (sock: string) => processesWith(sock).length > 0;
+/** qemu-ga lives in /usr/sbin, which a non-root PATH may lack. */
+const QEMU_GA = existsSync('/usr/sbin/qemu-ga') ? '/usr/sbin/qemu-ga' : 'qemu-ga';
 
 describe('--launch', () => {
   it('starts QEMU, runs the command, and QEMU and its directory are gone afterwards', async () => {
@@ -18,7 +33,7 @@ describe('--launch', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'running' });
     expect(launchDirs()).toEqual(before);
-    expect(spawnSync('pgrep', ['-f', 'qmpsh-launch-.*qmp.sock']).status).toBe(1);
+    expect(processesWith('qmpsh-launch-')).toEqual([]);
   });
 
   it('runs a script (batch mode) against the launched QEMU', async () => {
@@ -83,11 +98,11 @@ describe('--agent (qemu-ga)', () => {
     'guest-ssh-remove-authorized-keys',
   ];
   beforeAll(async () => {
-    const probe = spawnSync('qemu-ga', ['--version']);
+    const probe = spawnSync(QEMU_GA, ['--version']);
     if (probe.error) throw new Error('qemu-ga is needed: apt-get install qemu-guest-agent (scripts/install-deps.sh does)');
     dir = mkdtempSync(join(tmpdir(), 'qmpsh-ga-'));
     sock = join(dir, 'ga.sock');
-    ga = spawn('qemu-ga', ['-m', 'unix-listen', '-p', sock, `--block-rpcs=${BLOCKED.join(',')}`, '-t', dir], { stdio: 'ignore' });
+    ga = spawn(QEMU_GA, ['-m', 'unix-listen', '-p', sock, `--block-rpcs=${BLOCKED.join(',')}`, '-t', dir], { stdio: 'ignore' });
     while (!existsSync(sock)) await new Promise((r) => setTimeout(r, 20));
   });
   afterAll(() => {
