@@ -16,7 +16,6 @@ import {
   ConnectError,
   ConnectionClosedError,
   InterruptedError,
-  MonitorBusyError,
   NegotiationError,
   ProtocolError,
   QmpError,
@@ -29,77 +28,15 @@ import { parseJson, stringifyJson, type JsonValue } from './protocol/json.js';
 import {
   classify,
   type Classified,
-  type EventMessage,
   type Greeting,
   type JsonObject,
   type Request,
 } from './protocol/messages.js';
 import { connectTransport, type Transport } from './transport/index.js';
-import { listenerState } from './transport/peer.js';
+import type { ClientEvents, ExecuteOptions, QmpClientOptions, SessionState } from './session-types.js';
 
-export type SessionState = 'connecting' | 'greeting' | 'negotiating' | 'ready' | 'closed';
-
-export interface QmpClientOptions {
-  /** Connect + greeting + negotiation, in ms (default 5000; 0 = no limit). */
-  connectTimeoutMs?: number;
-  /** Default limit for each command's reply, in ms (default 60000; 0 = no limit). */
-  commandTimeoutMs?: number;
-  /** Largest message accepted from the server, in bytes (default 64 MiB). */
-  maxMessageBytes?: number;
-  /**
-   * Before connecting, wait up to this many ms for a socket that does not
-   * exist yet or refuses connections (a QEMU that is starting). Default 0.
-   */
-  waitForSocketMs?: number;
-  /**
-   * Capabilities to enable if the greeting offers them (qmp-spec
-   * "Capabilities Negotiation"). `oob` makes QEMU read and parse requests in
-   * its monitor thread while the main thread runs them (at most 8 queued),
-   * which lets pipelined commands reach QEMU's own throughput; every request
-   * here carries an id, as OOB requires.
-   */
-  capabilities?: string[];
-  /**
-   * A guest agent (qemu-ga) socket: no greeting, no negotiation; after a
-   * timeout the next command is preceded by guest-sync-delimited, which puts
-   * the channel back in step.
-   */
-  agent?: boolean;
-  /** Aborts connecting. */
-  signal?: AbortSignal;
-}
-
-export interface ExecuteOptions {
-  /** Overrides the client's commandTimeoutMs for this command (0 = no limit). */
-  timeoutMs?: number;
-  /** Stops waiting for the reply (the command may still run in QEMU). */
-  signal?: AbortSignal;
-  /**
-   * The command ends the session (quit): EOF before the reply is success. Set
-   * automatically for `quit`.
-   */
-  expectsClose?: boolean;
-  /** Made by the tool for itself (e.g. fetching the schema): flagged on the wire. */
-  internal?: boolean;
-}
-
-/** Every message on the wire, for --verbose and --json. */
-export interface WireMessage {
-  direction: 'in' | 'out';
-  text: string;
-  value: JsonValue;
-  /** A request qmpsh made for itself (ExecuteOptions.internal), or its reply. */
-  internal?: boolean;
-}
-
-export interface ClientEvents {
-  event: (event: EventMessage) => void;
-  wire: (message: WireMessage) => void;
-  /** Something odd that is not fatal: an id-less error, a reply nobody waits for. */
-  warning: (message: string) => void;
-  /** The session ended; `error` unless it ended as expected (close(), quit). */
-  close: (error?: QmpError) => void;
-}
+export type { ClientEvents, ExecuteOptions, QmpClientOptions, SessionState, WireMessage } from './session-types.js';
+import { silentPeerError } from './transport/peer.js';
 
 interface Pending {
   command: string;
@@ -542,29 +479,6 @@ function pick(options: ExecuteOptions): ExecuteOptions {
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   };
-}
-
-/**
- * No greeting in time: a monitor held by another client, or a QEMU that does
- * not run. On Linux the listener's process state says which (transport/peer).
- */
-function silentPeerError(address: Address, seconds: number): QmpError {
-  const where = formatAddress(address);
-  const peer = address.kind === 'unix' ? listenerState(address.path) : { kind: 'unknown' as const };
-  if (peer.kind === 'stopped') {
-    return new TimeoutError(
-      `no greeting from ${where} within ${seconds}s: QEMU (pid ${peer.pid}) is stopped; resume it with kill -CONT ${peer.pid}`,
-    );
-  }
-  if (peer.kind === 'running') {
-    return new MonitorBusyError(
-      `monitor busy: no greeting from ${where} within ${seconds}s: another client is connected (QEMU, pid ${peer.pid}, serves one client per monitor)`,
-    );
-  }
-  return new MonitorBusyError(
-    `monitor busy: no greeting from ${where} within ${seconds}s: another client is probably connected ` +
-      '(QEMU serves one client per monitor), or QEMU is not responding (stopped or hung)',
-  );
 }
 
 /** Convenience: connect, negotiate and return a ready client. */

@@ -8,6 +8,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { formatAddress, type Address } from '../address.js';
+import { MonitorBusyError, TimeoutError, type QmpError } from '../errors.js';
 
 export type PeerState = { kind: 'stopped' | 'running'; pid: number } | { kind: 'unknown' };
 
@@ -56,3 +58,27 @@ export function listenerState(socketPath: string): PeerState {
   }
   return { kind: 'unknown' };
 }
+
+/**
+ * No greeting in time: a monitor held by another client, or a QEMU that does
+ * not run. On Linux the listener's process state says which (transport/peer).
+ */
+export function silentPeerError(address: Address, seconds: number): QmpError {
+  const where = formatAddress(address);
+  const peer = address.kind === 'unix' ? listenerState(address.path) : { kind: 'unknown' as const };
+  if (peer.kind === 'stopped') {
+    return new TimeoutError(
+      `no greeting from ${where} within ${seconds}s: QEMU (pid ${peer.pid}) is stopped; resume it with kill -CONT ${peer.pid}`,
+    );
+  }
+  if (peer.kind === 'running') {
+    return new MonitorBusyError(
+      `monitor busy: no greeting from ${where} within ${seconds}s: another client is connected (QEMU, pid ${peer.pid}, serves one client per monitor)`,
+    );
+  }
+  return new MonitorBusyError(
+    `monitor busy: no greeting from ${where} within ${seconds}s: another client is probably connected ` +
+      '(QEMU serves one client per monitor), or QEMU is not responding (stopped or hung)',
+  );
+}
+
