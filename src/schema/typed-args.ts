@@ -28,6 +28,24 @@ export function typedRequest(schema: Schema, call: QmpCall, options: TypingOptio
   return requestOf(call.execute, new Typer(schema, call.execute, options.warn ?? (() => {})).command(call));
 }
 
+/**
+ * One action of a `transaction` (`TYPE key=value ...` in the REPL) typed by
+ * the schema: the TransactionAction union, tagged by `type`, its arguments
+ * under `data`. Undefined when this schema has no transaction command.
+ */
+export function typedTransactionAction(schema: Schema, type: string, words: RawArg[], options: TypingOptions = {}): JsonObject | undefined {
+  const actions = schema.argumentMembers('transaction').find((m) => m.name === 'actions');
+  const element = actions ? schema.entry(actions.type)?.['element-type'] : undefined;
+  if (!element) return undefined;
+  const typer = new Typer(schema, `transaction action ${type}`, options.warn ?? (() => {}));
+  const tagged: RawArg[] = [
+    { key: 'type', path: ['type'], raw: type, json: false },
+    ...words.map((w) => ({ ...w, path: ['data', ...w.path] })),
+  ];
+  // An action without arguments (abort) still carries an empty `data`.
+  return typer.actionObject(element, tagged, words.length === 0 ? { data: {} } : {});
+}
+
 /** The command exists, or a UsageError with suggestions. */
 export function checkCommand(schema: Schema, name: string, warn: (message: string) => void = () => {}): void {
   const command = schema.command(name);
@@ -63,6 +81,10 @@ class Typer {
       return {};
     }
     return this.object(argType, call.words, call.base, '');
+  }
+
+  actionObject(typeName: string, words: RawArg[], base: JsonObject): JsonObject {
+    return this.object(typeName, words, base, '');
   }
 
   private fail(message: string): never {

@@ -82,3 +82,17 @@ describe('typed key=value', () => {
     expect(() => describeName(schema, 'SHUTDWN')).toThrow(/did you mean SHUTDOWN/);
   });
 });
+
+describe('transaction actions (REPL transaction mode)', () => {
+  it('types an action by the TransactionAction union', async () => {
+    const { typedTransactionAction } = await import('../../src/schema/typed-args.js');
+    const { parseWords } = await import('../../src/shell/parse.js');
+    expect(typedTransactionAction(schema, 'block-dirty-bitmap-add', parseWords(['node=123', 'name=b0', 'persistent=on']))).toEqual({
+      type: 'block-dirty-bitmap-add',
+      data: { node: '123', name: 'b0', persistent: true },
+    });
+    expect(typedTransactionAction(schema, 'abort', [])).toEqual({ type: 'abort', data: {} });
+    expect(() => typedTransactionAction(schema, 'abortt', [])).toThrow(/'type' must be one of .*did you mean abort/);
+    expect(() => typedTransactionAction(schema, 'block-dirty-bitmap-add', parseWords(['nod=x']))).toThrow(/unknown argument 'data\.nod': did you mean data\.node\?/);
+  });
+});

@@ -13,7 +13,8 @@ import { runHmp } from '../../hmp.js';
 import type { JsonValue } from '../../protocol/json.js';
 import { greetingVersion, type EventMessage, type JsonObject } from '../../protocol/messages.js';
 import { needsMoreInput, parseStatement } from '../../shell/line.js';
-import { parseArguments, parseRequest } from '../../shell/parse.js';
+import { parseArguments, parseRequest, parseWords } from '../../shell/parse.js';
+import { typedTransactionAction } from '../../schema/typed-args.js';
 import { tokenizeComplete } from '../../shell/tokenize.js';
 import { compactJson, eventLine, prettyJson } from '../format.js';
 import type { Io } from '../io.js';
@@ -279,8 +280,14 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
       return qmp('transaction', args);
     }
     const [type, ...words] = tokenizeComplete(line) as [string, ...string[]];
-    const request = parseRequest(type, words);
-    tx.actions.push({ type: request.execute, data: request.arguments ?? {} });
+    // Typed by the schema when there is one (the action union, by `type`), else by look.
+    const typed = schema && typedTransactionAction(schema, type, parseWords(words), { warn: (m) => io.warn(m) });
+    if (typed) {
+      tx.actions.push(typed);
+    } else {
+      const request = parseRequest(type, words);
+      tx.actions.push({ type: request.execute, data: request.arguments ?? {} });
+    }
   }
 
   async function withBusy<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
