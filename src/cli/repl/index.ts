@@ -8,7 +8,7 @@
  */
 import readline from 'node:readline';
 import { formatAddress } from '../../address.js';
-import { CommandError, InterruptedError, QmpError, UsageError } from '../../errors.js';
+import { CommandError, InterruptedError, QmpError } from '../../errors.js';
 import { runHmp } from '../../hmp.js';
 import type { JsonValue } from '../../protocol/json.js';
 import { greetingVersion, type EventMessage, type JsonObject } from '../../protocol/messages.js';
@@ -25,9 +25,10 @@ import { complete } from './completer.js';
 import { historyPath, MAX_ENTRIES, openHistory } from './history.js';
 import { installReverseSearch } from './search.js';
 import { SchemaArgumentCompleter, type LiveNameSets } from './arg-completer.js';
-import { describeName } from '../../schema/describe.js';
+import { fetchLiveNames } from './live-names.js';
 import type { Schema } from '../../schema/schema.js';
-import { SHELL_COMMANDS, shellHelp } from './help.js';
+import { SHELL_COMMANDS } from './help.js';
+import { runShellCommand, type ReplSettings } from './shell-commands.js';
 
 /** qapi/transaction.json TransactionAction types (QEMU 7.2). */
 const TRANSACTION_ACTIONS = [
@@ -59,10 +60,10 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
   const session = cliSession({ ...options, json: false, verbose: false }, io, { events: 'none' });
   const { client } = session;
   const paint = io.outPaint;
-  let verbose = options.verbose;
+  const settings: ReplSettings = { verbose: options.verbose, hmpMode: false, showEvents: true, pretty: options.pretty ?? true };
   client.on('wire', (m) => {
     // Completion's own look-ups (schema, live names) stay out of the trace.
-    if (verbose && !m.internal) say(paint.dim(wireLine(displayedWire(m, options.showSecrets))));
+    if (settings.verbose && !m.internal) say(paint.dim(wireLine(displayedWire(m, options.showSecrets))));
   });
 
   await session.open();
@@ -77,9 +78,6 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
   let live: LiveNameSets = { devices: [], nodes: [], jobs: [], ids: [] };
 
   const history = openHistory(historyPath());
-  let hmpMode = false;
-  let showEvents = true;
-  let pretty = options.pretty ?? true;
   let pendingLines: string[] = [];
   let transaction: { properties: JsonObject; actions: JsonObject[] } | undefined;
   let busy: AbortController | undefined;
@@ -101,7 +99,7 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
         qmpCommands: () => qmpCommands,
         shellCommands: () => SHELL_COMMANDS.map((c) => c.name),
         hmpCommands: () => hmpCommands ?? (loadHmpCommands(), []),
-        hmpMode: () => hmpMode,
+        hmpMode: () => settings.hmpMode,
         inTransaction: () => transaction !== undefined,
         transactionActions: () => TRANSACTION_ACTIONS,
         helpTopics: () => (schema ? [...schema.commands, ...schema.events] : qmpCommands),
@@ -118,7 +116,7 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
   const prompt = () => {
     if (pendingLines.length > 0) return paint.dim('... ');
     const colour = runState === 'running' ? paint.green : runState === 'paused' ? paint.yellow : paint.red;
-    const mode = hmpMode ? paint.magenta('(hmp) ') : '';
+    const mode = settings.hmpMode ? paint.magenta('(hmp) ') : '';
     const tx = transaction ? paint.cyan(` transaction[${transaction.actions.length}]`) : '';
     return `${mode}${paint.bold(label)} ${colour(`[${runState}]`)}${tx}> `;
   };
@@ -155,7 +153,7 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
   client.on('event', (event: EventMessage) => {
     const next = STATE_BY_EVENT[event.event];
     if (next) runState = next;
-    if (showEvents) say(eventLine(event, paint));
+    if (settings.showEvents) say(eventLine(event, paint));
     else if (next && !busy) showPrompt();
   });
 
@@ -225,7 +223,7 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
   async function handleLine(line: string): Promise<void> {
     pendingLines.push(line);
     const text = pendingLines.join('\n');
-    if (!hmpMode && needsMoreInput(text)) return;
+    if (!settings.hmpMode && needsMoreInput(text)) return;
     pendingLines = [];
     // A line with a password in it is run but not written to the history file.
     if (text.trim() && (options.showSecrets || !lineHasSecret(text))) history.add(text);
@@ -242,7 +240,7 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
   async function handleStatement(text: string): Promise<void> {
     const trimmed = text.trim();
     if (trimmed.startsWith('.')) return shellCommand(trimmed);
-    if (hmpMode) {
+    if (settings.hmpMode) {
       if (trimmed) await hmp(trimmed);
       return;
     }
@@ -308,7 +306,7 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
       if (execute === 'quit') quitting = false;
       throw err;
     }
-    say(pretty ? prettyJson(value, paint) : compactJson(value));
+    say(settings.pretty ? prettyJson(value, paint) : compactJson(value));
   }
 
   async function hmp(commandLine: string): Promise<void> {
@@ -319,29 +317,9 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
     if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
-  /** The VM's names for completion (devices, nodes, jobs, ids), fetched in the background. */
+  /** The VM's names for completion, fetched in the background. */
   async function refreshLive(): Promise<void> {
-    const get = (command: string, args?: JsonObject) =>
-      client.execute(command, args, { internal: true }).catch(() => []) as Promise<unknown>;
-    const [block, nodes, jobs, peripherals] = (await Promise.all([
-      get('query-block'),
-      get('query-named-block-nodes'),
-      get('query-jobs'),
-      get('qom-list', { path: '/machine/peripheral' }),
-    ])) as Array<Array<Record<string, unknown>>>;
-    const names = (list: Array<Record<string, unknown>> | undefined, key: string) =>
-      Array.isArray(list) ? list.map((x) => x[key]).filter((v): v is string => typeof v === 'string' && v !== '') : [];
-    // qom-list also lists the container's own properties ("type"): devices are its child<...> links.
-    const ids = names(
-      Array.isArray(peripherals) ? peripherals.filter((p) => String(p.type).startsWith('child<')) : [],
-      'name',
-    );
-    live = {
-      devices: [...names(block, 'device'), ...names(block, 'qdev'), ...ids],
-      nodes: names(nodes, 'node-name'),
-      jobs: names(jobs, 'id'),
-      ids: [...ids, ...names(jobs, 'id')],
-    };
+    live = await fetchLiveNames(client);
   }
 
   function confirmQuit(): Promise<boolean> {
@@ -352,55 +330,18 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
     });
   }
 
-  async function shellCommand(text: string): Promise<void> {
-    const [name = '', ...words] = tokenizeComplete(text.slice(1));
-    const onOff = (current: boolean) => {
-      if (words[0] === undefined) return !current;
-      if (/^(on|true|1|yes)$/i.test(words[0])) return true;
-      if (/^(off|false|0|no)$/i.test(words[0])) return false;
-      throw new UsageError(`.${name} takes on or off`);
-    };
-    switch (name) {
-      case 'help':
-      case '?': {
-        if (words.length === 0) {
-          say(shellHelp(paint));
-          return;
-        }
-        const full = await session.schema.full();
-        if (!full) throw new UsageError('this QEMU did not give its schema: no help for its commands');
-        say(describeName(full, words[0] as string));
-        return;
-      }
-      case 'exit':
-        end(0);
-        return;
-      case 'events':
-        showEvents = onOff(showEvents);
-        say(paint.dim(`events ${showEvents ? 'shown' : 'hidden'}`));
-        return;
-      case 'verbose':
-        verbose = onOff(verbose);
-        say(paint.dim(`wire messages ${verbose ? 'shown' : 'hidden'}`));
-        return;
-      case 'pretty':
-        pretty = true;
-        return;
-      case 'compact':
-        pretty = false;
-        return;
-      case 'hmp':
-        if (words.length > 0) return hmp(words.join(' '));
-        hmpMode = true;
+  function shellCommand(text: string): Promise<void> {
+    return runShellCommand(text, {
+      settings,
+      paint,
+      say,
+      exit: () => end(0),
+      hmp,
+      loadHmpCommands: () => {
         if (!hmpCommands) loadHmpCommands();
-        say(paint.dim('HMP mode: lines go to the human monitor; .qmp returns'));
-        return;
-      case 'qmp':
-        hmpMode = false;
-        return;
-      default:
-        throw new UsageError(`unknown qmpsh command '.${name}': .help lists them`);
-    }
+      },
+      schema: () => session.schema.full(),
+    });
   }
 
   const qemuVersion = greetingVersion(client.greeting);

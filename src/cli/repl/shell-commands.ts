@@ -1,0 +1,78 @@
+/** qmpsh's own REPL commands (`.help`, `.events on`, ...): what they do. */
+import { UsageError } from '../../errors.js';
+import { describeName } from '../../schema/describe.js';
+import type { Schema } from '../../schema/schema.js';
+import { tokenizeComplete } from '../../shell/tokenize.js';
+import type { Paint } from '../format.js';
+import { shellHelp } from './help.js';
+
+/** What the REPL's own commands switch. */
+export interface ReplSettings {
+  verbose: boolean;
+  hmpMode: boolean;
+  showEvents: boolean;
+  pretty: boolean;
+}
+
+export interface ShellContext {
+  settings: ReplSettings;
+  paint: Paint;
+  /** Prints above the prompt. */
+  say(text: string): void;
+  exit(): void;
+  hmp(commandLine: string): Promise<void>;
+  loadHmpCommands(): void;
+  schema(): Promise<Schema | undefined>;
+}
+
+export async function runShellCommand(text: string, ctx: ShellContext): Promise<void> {
+  const { settings, paint, say } = ctx;
+  const [name = '', ...words] = tokenizeComplete(text.slice(1));
+  const onOff = (current: boolean) => {
+    if (words[0] === undefined) return !current;
+    if (/^(on|true|1|yes)$/i.test(words[0])) return true;
+    if (/^(off|false|0|no)$/i.test(words[0])) return false;
+    throw new UsageError(`.${name} takes on or off`);
+  };
+  switch (name) {
+    case 'help':
+    case '?': {
+      if (words.length === 0) {
+        say(shellHelp(paint));
+        return;
+      }
+      const full = await ctx.schema();
+      if (!full) throw new UsageError('this QEMU did not give its schema: no help for its commands');
+      say(describeName(full, words[0] as string));
+      return;
+    }
+    case 'exit':
+      ctx.exit();
+      return;
+    case 'events':
+      settings.showEvents = onOff(settings.showEvents);
+      say(paint.dim(`events ${settings.showEvents ? 'shown' : 'hidden'}`));
+      return;
+    case 'verbose':
+      settings.verbose = onOff(settings.verbose);
+      say(paint.dim(`wire messages ${settings.verbose ? 'shown' : 'hidden'}`));
+      return;
+    case 'pretty':
+      settings.pretty = true;
+      return;
+    case 'compact':
+      settings.pretty = false;
+      return;
+    case 'hmp':
+      if (words.length > 0) return ctx.hmp(words.join(' '));
+      settings.hmpMode = true;
+      ctx.loadHmpCommands();
+      say(paint.dim('HMP mode: lines go to the human monitor; .qmp returns'));
+      return;
+    case 'qmp':
+      settings.hmpMode = false;
+      return;
+    default:
+      throw new UsageError(`unknown qmpsh command '.${name}': .help lists them`);
+  }
+}
