@@ -68,43 +68,111 @@ export interface SshTunnel {
   close(): void;
 }
 
-export async function openSshTunnel(t: SshTarget, timeoutMs: number): Promise<SshTunnel> {
+/**
+ * One ssh connection per host, shared by every target on it (a fan-out to a
+ * node with dozens of sockets logs in once, not dozens of times, and stays
+ * under sshd's MaxStartups): a master (`ssh -M -S CTL -N`), to which each
+ * target adds its forwarding (`ssh -S CTL -O forward -L LOCAL:REMOTE`). The
+ * master goes away with the last target that uses it.
+ */
+interface Master {
+  dir: string;
+  ctl: string;
+  users: number;
+  next: number;
+  stderr: () => string;
+  ready: Promise<void>;
+  stop(): void;
+}
+
+const masters = new Map<string, Master>();
+
+function masterFor(t: SshTarget, timeoutMs: number): Master {
+  const key = `${t.user ?? ''}@${t.host}:${t.port ?? ''}`;
+  const existing = masters.get(key);
+  if (existing) {
+    existing.users++;
+    return existing;
+  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qmpsh-ssh-'));
-  const localPath = path.join(dir, 'qmp.sock');
-  const [cmd, args] = sshCommand(t, ['-N', '-o', 'StreamLocalBindUnlink=yes', '-L', `${localPath}:${t.path}`]);
+  const ctl = path.join(dir, 'ctl');
+  const [cmd, args] = sshCommand(t, ['-M', '-S', ctl, '-N', '-o', 'ControlPersist=no']);
   const ssh = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   ssh.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-8192);
   });
-  const close = () => {
-    if (ssh.exitCode === null && ssh.signalCode === null) ssh.kill('SIGTERM');
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + (timeoutMs || 30_000);
-  try {
-    let settled = false;
-    await new Promise<void>((res, rej) => {
-      const resolve = () => ((settled = true), res());
-      const reject = (e: unknown) => ((settled = true), rej(e));
+  const master: Master = {
+    dir,
+    ctl,
+    users: 1,
+    next: 0,
+    stderr: () => stderr,
+    ready: new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const finish = (err?: unknown) => {
+        if (settled) return;
+        settled = true;
+        if (err) reject(err);
+        else resolve();
+      };
       ssh.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new ConnectError(`cannot run ${cmd}: ${err.code === 'ENOENT' ? 'not found (install openssh-client)' : err.message}`, { cause: err })),
+        finish(new ConnectError(`cannot run ${cmd}: ${err.code === 'ENOENT' ? 'not found (install openssh-client)' : err.message}`, { cause: err })),
       );
-      ssh.once('exit', () => reject(describeSshFailure(t, stderr)));
+      ssh.once('exit', () => finish(describeSshFailure(t, stderr)));
+      const deadline = Date.now() + (timeoutMs || 30_000);
       const poll = () => {
         if (settled) return;
-        if (fs.existsSync(localPath)) return resolve();
-        if (Date.now() > deadline) return reject(new ConnectError(`ssh to ${t.host} did not set up the forwarding within ${(timeoutMs || 30_000) / 1000}s`));
+        // The control socket appears once ssh is logged in.
+        if (fs.existsSync(ctl)) return finish();
+        if (Date.now() > deadline) return finish(new ConnectError(`ssh to ${t.host} did not log in within ${(timeoutMs || 30_000) / 1000}s`));
         setTimeout(poll, 20);
       };
       poll();
+    }),
+    stop() {
+      masters.delete(key);
+      if (ssh.exitCode === null && ssh.signalCode === null) ssh.kill('SIGTERM');
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  master.ready.catch(() => master.stop());
+  masters.set(key, master);
+  return master;
+}
+
+export async function openSshTunnel(t: SshTarget, timeoutMs: number): Promise<SshTunnel> {
+  const master = masterFor(t, timeoutMs);
+  const release = () => {
+    if (--master.users === 0) master.stop();
+  };
+  try {
+    await master.ready;
+    const localPath = path.join(master.dir, `${master.next++}.sock`);
+    const [cmd, args] = sshCommand(t, ['-S', master.ctl, '-O', 'forward', '-L', `${localPath}:${t.path}`]);
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const fwd = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      fwd.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+      fwd.once('error', () => resolve({ code: -1, stderr: err }));
+      fwd.once('exit', (code) => resolve({ code, stderr: err }));
     });
+    if (r.code !== 0 || !fs.existsSync(localPath)) throw describeSshFailure(t, r.stderr || master.stderr());
+    let closed = false;
+    return {
+      localPath,
+      stderr: master.stderr,
+      close: () => {
+        if (closed) return;
+        closed = true;
+        fs.rmSync(localPath, { force: true });
+        release();
+      },
+    };
   } catch (err) {
-    close();
+    release();
     throw err;
   }
-  ssh.removeAllListeners('exit');
-  return { localPath, stderr: () => stderr, close };
 }
 
 /**

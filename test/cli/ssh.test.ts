@@ -9,7 +9,8 @@ import { startSshd, type Sshd } from '../helpers/sshd.js';
 let qemu: Qemu;
 let sshd: Sshd;
 beforeAll(async () => {
-  qemu = await startQemu({ monitors: ['plain', 'plain'] });
+  // Twelve monitors on one QEMU: a node with a dozen sockets.
+  qemu = await startQemu({ monitors: Array.from({ length: 12 }, () => 'plain' as const) });
   sshd = await startSshd();
 });
 afterAll(async () => {
@@ -29,11 +30,15 @@ describe('ssh:// targets', () => {
     expect(tunnels()).toEqual(before);
   });
 
-  it('expands a glob on the remote side (fan-out)', async () => {
+  it('expands a glob on the remote side and reaches a dozen sockets over one login (sshd defaults: MaxStartups 10)', async () => {
     const r = await viaSsh([`ssh://${sshd.host}${qemu.dir}/m*.sock`, 'query-status']);
     expect(r.code).toBe(0);
     const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { target: string; return: unknown });
-    expect(out.map((o) => o.target)).toEqual([`ssh://${sshd.host}${qemu.dir}/m0.sock`, `ssh://${sshd.host}${qemu.dir}/m1.sock`]);
+    expect(out.map((o) => o.target)).toEqual(
+      Array.from({ length: 12 }, (_, i) => `ssh://${sshd.host}${qemu.dir}/m${i}.sock`).sort(),
+    );
+    expect(out.every((o) => o.return)).toBe(true);
+    expect(r.stderr).toBe('qmpsh: 12 of 12 targets succeeded\n');
   });
 
   it.each([

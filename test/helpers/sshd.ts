@@ -43,7 +43,6 @@ export async function startSshd(): Promise<Sshd> {
       'UsePAM no',
       'PermitRootLogin prohibit-password',
       'AllowStreamLocalForwarding yes',
-      'MaxStartups 100',
       'LogLevel ERROR',
     ].join('\n'),
   );
