@@ -43,6 +43,11 @@ await build({
   sourcemap: 'linked',
   define: { QMPSH_VERSION: JSON.stringify(pkg.version) },
   plugins: [lazyChildProcess],
+  // commander (CommonJS) is required from node_modules only when an option
+  // is given: the common one-shot reads and deserializes a bundle a third
+  // smaller. chalk and ora stay bundled: they are ESM-only, and import() in
+  // code run through vm with a code cache is not reliable on Node 20.
+  external: ['commander'],
   logLevel: 'warning',
 });
 

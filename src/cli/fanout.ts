@@ -32,11 +32,6 @@ export const DEFAULT_PARALLEL = 16;
 
 const GLOB = /[*?[]/;
 
-/** Is this a fan-out? Several targets, or a glob. */
-export function isFanOut(options: CliOptions): boolean {
-  return options.targets.length > 1 || options.targets.some((t) => GLOB.test(t));
-}
-
 /** Expands globs in the last path component (`/var/run/ganeti/kvm/*.qmp`), sorted. */
 export function expandTargets(targets: readonly string[]): Array<{ target: string; missing?: boolean }> {
   return targets.flatMap((t) => {

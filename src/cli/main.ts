@@ -7,7 +7,7 @@ import { QmpError, UsageError } from '../errors.js';
 import { exitCodeFor } from './exit-codes.js';
 import { processIo, type Io } from './io.js';
 import { actionOf, runOneShot } from './oneshot.js';
-import { HelpShown, parseCommandLine, type CliOptions } from './program.js';
+import { HelpShown, isFanOut, parseCommandLine, type CliOptions } from './program.js';
 
 declare const QMPSH_VERSION: string | undefined;
 const VERSION = typeof QMPSH_VERSION === 'string' ? QMPSH_VERSION : '0.0.0-dev';
@@ -45,7 +45,6 @@ async function run(options: CliOptions, io: Io): Promise<void> {
   // Everything the user typed is checked before connecting: bad input sends nothing.
   if (options.completion === undefined) for (const t of options.targets) parseAddress(t.replace(/[*?[]/g, 'x'));
   const action = actionOf(options);
-  const { isFanOut } = await import('./fanout.js');
   if (isFanOut(options)) {
     const { runFanOut } = await import('./fanout.js');
     return runFanOut(options, action, io);

@@ -243,6 +243,11 @@ function resolveTargets(
   return [given.slice(0, i), given[i], given.slice(i + 1)];
 }
 
+/** Several targets, or a glob: the same command on each (cli/fanout.ts). */
+export function isFanOut(options: CliOptions): boolean {
+  return options.targets.length > 1 || options.targets.some((t) => /[*?[]/.test(t));
+}
+
 function positiveInt(flag: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const n = Number(text);

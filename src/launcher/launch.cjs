@@ -12,7 +12,6 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
-const Module = require('node:module');
 
 const file = path.join(__dirname, 'cli.cjs');
 
@@ -36,11 +35,12 @@ function load() {
   } catch {
     // no cache yet
   }
-  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
-  const mod = new Module(file, module);
-  mod.filename = file;
-  mod.paths = Module._nodeModulePaths(__dirname);
-  script.runInThisContext()(mod.exports, (id) => mod.require(id), mod, file, __dirname);
+  // The CommonJS wrapper, by hand: the bundle requires only node: built-ins,
+  // so this file's own require serves it (and node:module need not load).
+  const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
+  const script = new vm.Script(wrapped, { filename: file, cachedData });
+  const mod = { exports: {} };
+  script.runInThisContext()(mod.exports, require, mod, file, __dirname);
   if (cache && (!cachedData || script.cachedDataRejected)) {
     process.once('exit', () => {
       try {

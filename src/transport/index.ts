@@ -5,7 +5,6 @@
 import net from 'node:net';
 import { formatAddress, type Address } from '../address.js';
 import { ConnectError, MonitorBusyError, type QmpError } from '../errors.js';
-import { describeSshFailure, diagnoseRemoteSocket, openSshTunnel } from './ssh.js';
 
 export interface Transport {
   write(data: string): void;
@@ -70,6 +69,8 @@ export function connectTransport(address: Address, options: ConnectOptions = {})
 
 /** Through an ssh tunnel: the local end of `ssh -L`, and ssh's reasons when it ends. */
 async function connectSsh(address: Extract<Address, { kind: 'ssh' }>, options: ConnectOptions): Promise<Transport> {
+  // Loaded only for ssh:// targets: it brings node:child_process, which a local one-shot need not pay for.
+  const { describeSshFailure, diagnoseRemoteSocket, openSshTunnel } = await import('./ssh.js');
   const tunnel = await openSshTunnel(address, options.timeoutMs ?? 0);
   let inner: Transport;
   try {
