@@ -31,7 +31,8 @@ const server = createServer((s) => {
 await new Promise((r) => server.listen(sock, r));
 
 const rssKiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-const child = spawn(process.execPath, [join(root, 'bin/qmpsh.cjs'), sock, '--events', '--count', String(N)], {
+// --timeout: a stalled run ends (exit 5) instead of hanging the benchmark.
+const child = spawn(process.execPath, [join(root, 'bin/qmpsh.cjs'), sock, '--events', '--count', String(N), '--timeout', '600'], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 let lines = 0;
