@@ -15,30 +15,35 @@ export async function runEventStream(options: CliOptions, io: Io): Promise<void>
   const session = cliSession({ ...options, json: false }, io, { events: 'none' });
   const { client } = session;
   let seen = 0;
+  let settle: (error?: Error) => void = () => {};
+  const ended = new Promise<void>((resolve, reject) => {
+    settle = (error) => (error ? reject(error) : resolve());
+  });
+  ended.catch(() => {});
+  // Subscribed before negotiating: events in the same read as the
+  // qmp_capabilities reply are dispatched at once, before open() resolves.
+  client.on('event', (event: EventMessage) => {
+    if (!accept(event)) return;
+    io.out(compactJson(event));
+    seen++;
+    if (options.count !== undefined && seen >= options.count) settle();
+  });
+  client.on('close', (error) => settle(error));
+  session.signal.addEventListener('abort', () => settle(new InterruptedError('interrupted')), { once: true });
   try {
     await session.open();
-    await new Promise<void>((resolve, reject) => {
-      const deadline =
-        options.timeoutGiven && options.timeoutMs > 0
-          ? setTimeout(() => {
-              if (options.count === undefined) resolve();
-              else reject(new TimeoutError(`${seen} of ${options.count} events arrived within ${options.timeoutMs / 1000}s`));
-            }, options.timeoutMs)
-          : undefined;
-      const finish = (error?: Error) => {
-        if (deadline) clearTimeout(deadline);
-        if (error) reject(error);
-        else resolve();
-      };
-      client.on('event', (event: EventMessage) => {
-        if (!accept(event)) return;
-        io.out(compactJson(event));
-        seen++;
-        if (options.count !== undefined && seen >= options.count) finish();
-      });
-      client.on('close', (error) => finish(error));
-      session.signal.addEventListener('abort', () => finish(new InterruptedError('interrupted')), { once: true });
-    });
+    const deadline =
+      options.timeoutGiven && options.timeoutMs > 0
+        ? setTimeout(() => {
+            if (options.count === undefined) settle();
+            else settle(new TimeoutError(`${seen} of ${options.count} events arrived within ${options.timeoutMs / 1000}s`));
+          }, options.timeoutMs)
+        : undefined;
+    try {
+      await ended;
+    } finally {
+      if (deadline) clearTimeout(deadline);
+    }
   } finally {
     session.close();
   }
@@ -49,11 +54,12 @@ export async function runWaitEvent(options: CliOptions, action: Action | undefin
   const filter = { names: options.waitEvent, matches: options.matches.map(parseMatch) };
   const session = cliSession(options, io);
   try {
-    await session.open();
+    // Subscribed before negotiating, so nothing that comes with the reply is missed.
     const waiter = waitForEvent(session.client, filter, {
       timeoutMs: options.timeoutMs,
       signal: session.signal,
     });
+    await session.open();
     if (action) {
       try {
         await runAction(session, action);

@@ -63,7 +63,6 @@ export class JsonFramer {
 
   /**
    * Feeds one chunk; returns the texts of the messages it completed, in order.
-   * The framer may keep a view of `chunk`: do not modify it afterwards.
    * Throws ProtocolError (or MessageTooLargeError) on input that cannot be a
    * stream of JSON objects; after that the framer stays failed.
    */
@@ -132,8 +131,8 @@ export class JsonFramer {
       const rest = chunk.subarray(start);
       this.pendingBytes += rest.length;
       if (this.pendingBytes > this.maxMessageBytes) throw new MessageTooLargeError(this.maxMessageBytes);
-      // No copy: net sockets hand over a fresh buffer per read, so holding a view is safe.
-      this.pieces.push(rest);
+      // Copy: the caller may reuse its buffer, and a view would also pin the whole chunk.
+      this.pieces.push(Buffer.from(rest));
     }
     return out;
   }

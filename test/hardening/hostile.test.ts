@@ -176,6 +176,21 @@ describe('an event flood while a command is pending', () => {
   });
 });
 
+describe('events in the same read as the negotiation reply', () => {
+  it('--events --count counts them too (none lost before the stream starts)', async () => {
+    const server = await serve(async (c) => {
+      c.greet();
+      const caps = await c.nextRequest();
+      // One write: the reply and three events right behind it.
+      const ev = (n: number) => `{"timestamp": {"seconds": 1, "microseconds": ${n}}, "event": "EARLY", "data": {"n": ${n}}}\r\n`;
+      c.send(`{"return": {}, "id": ${JSON.stringify(caps.id)}}\r\n${ev(0)}${ev(1)}${ev(2)}`);
+    });
+    const r = await runCli([server.path, '--events', '--count', '3', '--timeout', '5']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { data: { n: number } }).data.n)).toEqual([0, 1, 2]);
+  });
+});
+
 describe('greeting quirks', () => {
   it('tolerates events before the greeting (Ganeti #1649)', async () => {
     const server = await serve(async (c) => {
