@@ -66,6 +66,12 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
     if (settings.verbose && !m.internal) say(paint.dim(wireLine(displayedWire(m, options.showSecrets))));
   });
 
+  // Events from the first moment on (they may share a read with the
+  // negotiation reply) are kept until the shell can show them, then shown.
+  let onEvent: (event: EventMessage) => void;
+  const early: EventMessage[] = [];
+  onEvent = (event) => early.push(event);
+  client.on('event', (event: EventMessage) => onEvent(event));
   await session.open();
   const [commands, status] = await Promise.all([
     client.execute('query-commands').catch(() => []),
@@ -150,12 +156,12 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
       .catch(() => {});
   }
 
-  client.on('event', (event: EventMessage) => {
+  onEvent = (event: EventMessage) => {
     const next = STATE_BY_EVENT[event.event];
     if (next) runState = next;
     if (settings.showEvents) say(eventLine(event, paint));
     else if (next && !busy) showPrompt();
-  });
+  };
 
   let finish: () => void = () => {};
   const done = new Promise<void>((resolve) => (finish = resolve));
@@ -350,6 +356,8 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
       `${paint.dim('Type .help for help, Tab to complete, Ctrl-D to leave.')}\n`,
   );
   if (history.problem) io.warn(history.problem);
+  // The run state came from query-status, after these: print them, keep the state.
+  for (const event of early.splice(0)) if (settings.showEvents) process.stdout.write(`${eventLine(event, paint)}\n`);
   showPrompt();
   // For completion and help: in the background, never in the way of a command.
   void session.schema.full().then((s) => (schema = s));
