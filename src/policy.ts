@@ -2,7 +2,6 @@
  * --read-only: which requests cannot change the VM. An allow-list, so a
  * command QEMU adds later is refused until someone decides it is harmless.
  */
-import type { Request } from './protocol/messages.js';
 import type { QmpCall } from './shell/parse.js';
 
 const READ_ONLY_COMMANDS = new Set(['qom-list', 'qom-get', 'qom-list-types', 'qmp_capabilities']);
@@ -24,12 +23,4 @@ export function isReadOnlyCall(call: QmpCall): boolean {
     return typeof line === 'string' && isReadOnlyHmp(line);
   }
   return isReadOnlyCommand(call.execute);
-}
-
-export function isReadOnlyRequest(request: Request): boolean {
-  if (request.execute === 'human-monitor-command') {
-    const line = request.arguments?.['command-line'];
-    return typeof line === 'string' && isReadOnlyHmp(line);
-  }
-  return isReadOnlyCommand(request.execute);
 }

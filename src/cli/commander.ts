@@ -2,7 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
-import { DEFAULTS, HelpShown, toCliOptions, type CliOptions, type RawOptions } from './program.js';
+import { DEFAULT_PARALLEL, DEFAULTS, HelpShown, toCliOptions, type CliOptions, type RawOptions } from './program.js';
 
 const EXAMPLES = `Examples:
   qmpsh /run/vm.qmp query-status
@@ -73,7 +73,7 @@ export function parseWithCommander(
     .option('--cancel-on-interrupt', 'with --wait: Ctrl-C cancels the job or migration instead of leaving it running')
     .option('--jobs', 'a live view of every job and the migration, until Ctrl-C (or --until-done)')
     .option('--until-done', 'with --jobs: end when no job or migration is left')
-    .option('--parallel <n>', 'with several targets: how many at once (default 16)')
+    .option('--parallel <n>', `with several targets: how many at once (default ${DEFAULT_PARALLEL})`)
     .option('--table', 'with several targets: the replies as an aligned table, one row per target')
     .option('--launch', 'start QEMU (its command line after --) on a private socket, run COMMAND / the script / the shell, stop it')
     .option('--keep', 'with --launch: leave QEMU running and print its socket')

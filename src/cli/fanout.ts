@@ -28,8 +28,6 @@ import type { CliOptions } from './program.js';
 import { SchemaAccess } from './schema-access.js';
 import { expandRemoteGlob, formatSshTarget, parseSshTarget } from '../transport/ssh.js';
 
-export const DEFAULT_PARALLEL = 16;
-
 const GLOB = /[*?[]/;
 
 /** Expands globs in the last path component (`/var/run/ganeti/kvm/*.qmp`), sorted. */

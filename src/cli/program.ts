@@ -206,7 +206,7 @@ export function toCliOptions(
     cancelOnInterrupt: Boolean(o.cancelOnInterrupt),
     jobs: Boolean(o.jobs),
     untilDone: Boolean(o.untilDone),
-    parallel: positiveInt('--parallel', o.parallel, 16),
+    parallel: positiveInt('--parallel', o.parallel, DEFAULT_PARALLEL),
     table: Boolean(o.table),
     launch: o.launchArgv,
     keep: Boolean(o.keep),
@@ -242,6 +242,9 @@ function resolveTargets(
   while (i < given.length && looksLikeTarget(given[i] as string) && !/^[^/]*=/.test(given[i] as string)) i++;
   return [given.slice(0, i), given[i], given.slice(i + 1)];
 }
+
+/** Fan-out: targets at once, unless --parallel says otherwise. */
+export const DEFAULT_PARALLEL = 16;
 
 /** Several targets, or a glob: the same command on each (cli/fanout.ts). */
 export function isFanOut(options: CliOptions): boolean {

@@ -61,8 +61,6 @@ export function migrationFrom(reply: JsonValue): MigrationState {
   };
 }
 
-/** A job in one of these has finished running (JobStatus). */
-export const JOB_ENDED = new Set(['concluded', 'null', 'aborting']);
 export const MIGRATION_ENDED = new Set(['completed', 'failed', 'cancelled']);
 export const MIGRATION_ACTIVE = new Set(['setup', 'active', 'pre-switchover', 'device', 'postcopy-active', 'postcopy-paused', 'postcopy-recover', 'wait-unplug', 'cancelling', 'colo']);
 

@@ -55,13 +55,12 @@ export function checkCommand(schema: Schema, name: string, warn: (message: strin
       `unknown command '${name}'${close.length ? `: did you mean ${close.join(', ')}?` : ''} (this QEMU has ${schema.commands.length}; --describe lists them)`,
     );
   }
-  featureNotes(name, command.features, `command '${name}'`, warn);
+  featureNotes(command.features, `command '${name}'`, warn);
 }
 
-function featureNotes(name: string, features: string[] | undefined, what: string, warn: (m: string) => void): void {
+function featureNotes(features: string[] | undefined, what: string, warn: (m: string) => void): void {
   if (features?.includes('deprecated')) warn(`${what} is deprecated: it may go away in a later QEMU`);
   if (features?.includes('unstable')) warn(`${what} is unstable: it may change or go away without notice`);
-  void name;
 }
 
 class Typer {
@@ -131,7 +130,7 @@ class Typer {
         this.fail(`unknown argument '${where}${name}'${hint} (takes: ${[...byName.keys()].join(', ') || 'nothing'})`);
       }
       if (Object.hasOwn(out, name)) this.fail(`'${where}${name}' is given twice (also in the JSON arguments)`);
-      featureNotes(name, member.features, `argument '${where}${name}' of ${this.commandName}`, this.warn);
+      featureNotes(member.features, `argument '${where}${name}' of ${this.commandName}`, this.warn);
       Object.defineProperty(out, name, {
         value: this.value(member.type, group, `${where}${name}`),
         enumerable: true,
@@ -212,7 +211,7 @@ class Typer {
           const member = (type.members ?? []).find((m) => (m as { name: string }).name === value) as
             | { features?: string[] }
             | undefined;
-          featureNotes(value, member?.features, `value '${value}' of '${where}'`, this.warn);
+          featureNotes(member?.features, `value '${value}' of '${where}'`, this.warn);
           return value;
         }
         const close = suggest(value, values);
