@@ -15,6 +15,7 @@ import type { QmpClient } from '../session.js';
 export class SchemaAccess {
   private fullSchema: Promise<Schema | undefined> | undefined;
   private commandIndex: Schema | undefined;
+  private readonly slices = new Map<string, Schema | undefined>();
   private readonly dir = schemaCacheDir();
 
   constructor(
@@ -68,6 +69,8 @@ export class SchemaAccess {
   private async forCommand(name: string): Promise<Schema | undefined> {
     const index = await this.commands();
     if (!index?.command(name)) return undefined; // let the full schema (or its absence) speak
-    return readCachedSchema(this.dir, this.key, { command: name });
+    // A script repeats its commands: read each command's file once.
+    if (!this.slices.has(name)) this.slices.set(name, readCachedSchema(this.dir, this.key, { command: name }));
+    return this.slices.get(name);
   }
 }
