@@ -15,6 +15,7 @@ import type { QmpClient } from '../session.js';
 export class SchemaAccess {
   private fullSchema: Promise<Schema | undefined> | undefined;
   private commandIndex: Schema | undefined;
+  private indexRead = false;
   private readonly slices = new Map<string, Schema | undefined>();
   private readonly dir = schemaCacheDir();
 
@@ -48,7 +49,10 @@ export class SchemaAccess {
 
   /** Enough to check command names: the small index if cached, else the whole schema. */
   async commands(): Promise<Schema | undefined> {
-    this.commandIndex ??= readCachedSchema(this.dir, this.key, 'commands');
+    if (!this.indexRead) {
+      this.indexRead = true; // looked for once: absent stays absent for this session
+      this.commandIndex = readCachedSchema(this.dir, this.key, 'commands');
+    }
     return this.commandIndex ?? this.full();
   }
 
