@@ -28,15 +28,46 @@ export function parseJson(text: string): JsonValue {
   return new ExactParser(text).parseDocument();
 }
 
-/** Like JSON.stringify, but BigInt values are written as exact digits. */
+/**
+ * Like JSON.stringify, but BigInt values are written as exact digits, and the
+ * output never holds a character that a terminal could obey: besides the C0
+ * controls, quote, backslash and lone surrogates that JSON.stringify escapes,
+ * DEL, the C1 controls (U+0080-U+009F), the bidi controls (U+061C, U+200E,
+ * U+200F, U+202A-U+202E, U+2066-U+2069), U+2028 and U+2029 are written as
+ * `\uXXXX` (lower-case hex, like JSON.stringify's own). The value is unchanged:
+ * parseJson gives back exactly what was written.
+ */
 export function stringifyJson(value: unknown, indent?: number): string {
+  let text: string;
   try {
     // Fast path: JSON.stringify throws on the first BigInt it meets.
-    return JSON.stringify(value, null, indent);
+    text = JSON.stringify(value, null, indent);
   } catch (err) {
     if (!(err instanceof TypeError) || !/BigInt/i.test(err.message)) throw err;
+    text = writeExact(value, indent ? ' '.repeat(indent) : '', '');
   }
-  return writeExact(value, indent ? ' '.repeat(indent) : '', '');
+  return escapeTerminalControls(text);
+}
+
+/*
+ * The characters stringifyJson escapes on top of JSON.stringify: the set of
+ * cli/output/inert.ts less the C0 controls, which JSON.stringify escapes
+ * already (kept here rather than imported: the library must not depend on the
+ * CLI; test/unit/json.test.ts checks that the two sets agree).
+ */
+const TERMINAL_CONTROL = /[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const EACH_TERMINAL_CONTROL = new RegExp(TERMINAL_CONTROL.source, 'g');
+
+/**
+ * A post-pass over JSON text: these characters can only occur inside its
+ * strings (outside them JSON.stringify writes ASCII only), never right after
+ * a backslash (its escapes are ASCII), so each may be swapped for its \u
+ * escape. Texts without any (nearly all) are returned after one regex test.
+ */
+function escapeTerminalControls(text: string): string {
+  // JSON.stringify gives undefined for undefined, a function or a symbol: kept as it was.
+  if (typeof text !== 'string' || !TERMINAL_CONTROL.test(text)) return text;
+  return text.replace(EACH_TERMINAL_CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** The slow path of stringifyJson: same output as JSON.stringify, BigInt as digits. */
