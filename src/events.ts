@@ -10,6 +10,7 @@ import {
   UsageError,
   type QmpError,
 } from './errors.js';
+import { globToRegExp as globPattern } from './glob.js';
 import { stringifyJson, type JsonValue } from './protocol/json.js';
 import type { EventMessage } from './protocol/messages.js';
 import { parseValue } from './shell/parse.js';
@@ -27,9 +28,9 @@ export interface EventFilter {
   matches?: EventMatch[];
 }
 
+/** An event-name glob (`BLOCK_JOB_*`, `[!B]*`): bash pattern rules (src/glob.ts), case-insensitive. */
 export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 'i');
+  return globPattern(glob, { ignoreCase: true });
 }
 
 /** `data.reason=host-qmp-quit` -> { path: ['data', 'reason'], value: 'host-qmp-quit' } */
@@ -37,7 +38,7 @@ export function parseMatch(text: string): EventMatch {
   const eq = text.indexOf('=');
   const path = eq > 0 ? text.slice(0, eq).split('.') : [];
   if (eq <= 0 || path.some((p) => p === '')) {
-    throw new UsageError(`--match wants PATH=VALUE with a dotted path, e.g. data.reason=host-qmp-quit; not '${text}'`);
+    throw new UsageError(`a match is PATH=VALUE with a dotted path, e.g. data.reason=host-qmp-quit; not '${text}'`);
   }
   return { path, value: parseValue(text.slice(0, eq), text.slice(eq + 1)) };
 }
