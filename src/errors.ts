@@ -33,18 +33,37 @@ export type QmpErrorCode =
   | 'QMP_INVALID_STATE'
   | 'ERR_INTERRUPTED';
 
+/**
+ * What a user can change to avoid the error, by the library's own names (the
+ * CLI maps them to its flags: library messages name no CLI flag).
+ */
+export type QmpHint =
+  | 'connectTimeoutMs'
+  | 'commandTimeoutMs'
+  | 'maxMessageBytes'
+  | 'waitForSocketMs'
+  /** An unknown command: the schema lists what there is. */
+  | 'schema';
+
+export interface QmpErrorOptions {
+  cause?: unknown;
+  hint?: QmpHint | undefined;
+}
+
 export class QmpError extends Error {
   readonly code: QmpErrorCode;
+  readonly hint: QmpHint | undefined;
 
-  constructor(code: QmpErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: QmpErrorCode, message: string, options?: QmpErrorOptions) {
     super(message, options);
     this.code = code;
+    this.hint = options?.hint;
     this.name = new.target.name;
   }
 }
 
 export class UsageError extends QmpError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: QmpErrorOptions) {
     super('ERR_USAGE', message, options);
   }
 }
@@ -55,7 +74,7 @@ export class ConnectError extends QmpError {
 
   constructor(
     message: string,
-    options?: { cause?: unknown; syscallCode?: string | undefined; code?: QmpErrorCode },
+    options?: QmpErrorOptions & { syscallCode?: string | undefined; code?: QmpErrorCode },
   ) {
     super(options?.code ?? 'QMP_CONNECT_FAILED', message, options);
     this.syscallCode = options?.syscallCode;
@@ -63,25 +82,25 @@ export class ConnectError extends QmpError {
 }
 
 export class MonitorBusyError extends ConnectError {
-  constructor(message: string, options?: { cause?: unknown; syscallCode?: string }) {
+  constructor(message: string, options?: QmpErrorOptions & { syscallCode?: string }) {
     super(message, { ...options, code: 'QMP_MONITOR_BUSY' });
   }
 }
 
 export class NegotiationError extends ConnectError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: QmpErrorOptions) {
     super(message, { ...options, code: 'QMP_NEGOTIATION_FAILED' });
   }
 }
 
 export class ConnectionClosedError extends QmpError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: QmpErrorOptions) {
     super('QMP_CONNECTION_CLOSED', message, options);
   }
 }
 
 export class ProtocolError extends QmpError {
-  constructor(message: string, options?: { cause?: unknown; code?: QmpErrorCode }) {
+  constructor(message: string, options?: QmpErrorOptions & { code?: QmpErrorCode }) {
     super(options?.code ?? 'QMP_PROTOCOL_ERROR', message, options);
   }
 }
@@ -91,15 +110,15 @@ export class MessageTooLargeError extends ProtocolError {
 
   constructor(limit: number) {
     super(
-      `message from the server exceeds the size limit of ${limit} bytes (raise it with --max-message-size)`,
-      { code: 'QMP_MESSAGE_TOO_LARGE' },
+      `message from the server exceeds the size limit of ${limit} bytes`,
+      { code: 'QMP_MESSAGE_TOO_LARGE', hint: 'maxMessageBytes' },
     );
     this.limit = limit;
   }
 }
 
 export class TimeoutError extends QmpError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: QmpErrorOptions) {
     super('QMP_TIMEOUT', message, options);
   }
 }

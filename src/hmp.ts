@@ -22,13 +22,18 @@ export function isHmpError(text: string): boolean {
   return HMP_ERROR_PATTERNS.some((re) => re.test(text));
 }
 
+/** The HMP command line makes QEMU exit (`quit`, or its abbreviation `q`). */
+export function isQuitHmp(commandLine: string): boolean {
+  return /^\s*(q|quit)\s*$/.test(commandLine);
+}
+
 /** Runs an HMP command line and returns its text; HmpError when HMP reports an error. */
 export async function runHmp(
   client: QmpClient,
   commandLine: string,
   options: ExecuteOptions = {},
 ): Promise<string> {
-  const quits = /^\s*(q|quit)\s*$/.test(commandLine);
+  const quits = isQuitHmp(commandLine);
   const value = await client.execute(
     'human-monitor-command',
     { 'command-line': commandLine },

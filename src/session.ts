@@ -226,7 +226,8 @@ export class QmpClient {
     if (bytes > this.options.maxMessageBytes) {
       return Promise.reject(
         new UsageError(
-          `the request for '${command}' is ${bytes} bytes, over the limit of ${this.options.maxMessageBytes} (--max-message-size)`,
+          `the request for '${command}' is ${bytes} bytes, over the limit of ${this.options.maxMessageBytes}`,
+          { hint: 'maxMessageBytes' },
         ),
       );
     }
@@ -258,7 +259,8 @@ export class QmpClient {
             abandon(
               new TimeoutError(
                 `no reply to '${command}' within ${timeoutMs / 1000}s: QEMU may be stopped or busy, ` +
-                  'and the command may still run (raise the limit with --timeout)',
+                  'and the command may still run',
+                { hint: 'commandTimeoutMs' },
               ),
             );
           },

@@ -1,95 +1,113 @@
 /**
- * The CLI entry: parse, run, and one catch that prints `qmpsh: message` and
- * sets the exit code. Never process.exit(): stdout may still be flushing.
+ * The CLI entry: the command line becomes one Invocation (options/), the
+ * Invocation runs (modes/), and one catch prints `qmpsh: message` and sets the
+ * exit code. Never process.exit(): stdout may still be flushing.
  */
-import { parseAddress } from '../address.js';
-import { QmpError, UsageError } from '../errors.js';
-import { exitCodeFor } from './exit-codes.js';
-import { processIo, type Io } from './io.js';
-import { actionOf, runOneShot } from './oneshot.js';
-import { HelpShown, isFanOut, parseCommandLine, type CliOptions } from './program.js';
+import { QmpError } from '../errors.js';
+import { exitCodeFor } from './core/exit-codes.js';
+import { messageWithHint } from './core/hints.js';
+import { interruptSignal } from './core/interrupt.js';
+import type { Runtime } from './core/session.js';
+import type { Invocation, Mode } from './options/decide.js';
+import { parseCommandLine } from './options/parse.js';
+import { processIo, type Io } from './output/io.js';
 
 declare const QMPSH_VERSION: string | undefined;
-const VERSION = typeof QMPSH_VERSION === 'string' ? QMPSH_VERSION : '0.0.0-dev';
+export const VERSION = typeof QMPSH_VERSION === 'string' ? QMPSH_VERSION : '0.0.0-dev';
+
+/** The shell completion scripts' hook (not a user option): candidates on stdout, never an error. */
+export const COMPLETE_HOOK = '--_complete';
 
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
   const debug = argv.includes('--debug');
-  // The shell completion scripts' call: candidates on stdout, never an error.
-  if (argv[2] === '--complete') {
-    const { completeLine } = await import('./completion.js');
+  const io = await processIo({ color: !argv.includes('--no-color'), env: process.env });
+  // Nothing escapes as a page of minified source: a bug is one line, exit 70.
+  const escaped = (err: unknown) => {
+    process.exitCode = 70;
+    io.error(describe(err));
+    if (debug) io.err(stackOf(err));
+  };
+  process.on('uncaughtException', escaped);
+  process.on('unhandledRejection', escaped);
+  if (argv[2] === COMPLETE_HOOK) {
+    const { completeLine } = await import('./completion/complete.js');
     const words = await completeLine(argv[3] ?? '').catch(() => []);
-    if (words.length) process.stdout.write(`${words.join('\n')}\n`);
+    if (words.length) io.outRaw(`${words.join('\n')}\n`);
     return;
   }
-  const io = await processIo({ color: !argv.includes('--no-color'), env: process.env });
   try {
-    const options = await parseCommandLine(argv, VERSION);
-    if (options instanceof HelpShown) {
-      process.exitCode = options.exitCode;
+    const invocation = await parseCommandLine(argv, VERSION, {
+      env: process.env,
+      stdinIsTTY: Boolean(process.stdin.isTTY),
+      print: (text) => io.outRaw(text),
+    });
+    if (!('kind' in invocation)) {
+      process.exitCode = invocation.exitCode;
       return;
     }
     process.exitCode = 0;
-    await run(options, io);
+    await run(invocation, io);
   } catch (err) {
     process.exitCode = exitCodeFor(err);
-    io.err(`${io.errPaint.red('qmpsh:')} ${describe(err)}`);
+    io.error(describe(err));
     if (debug) io.err(stackOf(err));
   }
 }
 
-async function run(options: CliOptions, io: Io): Promise<void> {
-  if (options.launch) {
-    const { runLaunch } = await import('./launch.js');
-    return runLaunch(options, io, (launched) => run(launched, io));
-  }
-  // Everything the user typed is checked before connecting: bad input sends nothing.
-  if (options.completion === undefined) for (const t of options.targets) parseAddress(t.replace(/[*?[]/g, 'x'));
-  const action = actionOf(options);
-  if (isFanOut(options)) {
-    const { runFanOut } = await import('./fanout.js');
-    return runFanOut(options, action, io);
-  }
-  if (options.completion !== undefined) {
-    const { completionScript } = await import('./completion.js');
-    try {
-      io.outRaw(completionScript(options.completion));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+async function run(invocation: Invocation, io: Io): Promise<void> {
+  if (invocation.kind === 'completion') {
+    const { completionScript } = await import('./completion/scripts.js');
+    io.outRaw(completionScript(invocation.shell));
     return;
   }
-  if (options.describe !== undefined) {
-    const { runDescribe } = await import('./describe.js');
-    return runDescribe(options, io);
+  const { mode, targets, common } = invocation;
+  // --log is opened once, before anything connects: a bad path sends nothing.
+  const log = common.log === undefined ? undefined : (await import('./core/wire-log.js')).openWireLog(common.log);
+  const rt: Runtime = { io, common, log, signal: interruptSignal() };
+  try {
+    switch (targets.kind) {
+      case 'launch': {
+        const { runLaunch } = await import('./modes/launch.js');
+        return await runLaunch(targets, rt, (socket, launched) => runOn(mode, launched, socket));
+      }
+      case 'listen':
+        return await runOn(mode, rt, `listen:${targets.path}`);
+      case 'given':
+        if (targets.fanOut) {
+          const { runFanOut } = await import('./modes/fanout.js');
+          return await runFanOut(mode, targets.words, targets.parallel, rt);
+        }
+        return await runOn(mode, rt, targets.words[0] as string);
+    }
+  } finally {
+    log?.close();
   }
-  if (options.wait) {
-    if (!action) throw new UsageError('--wait needs a COMMAND that starts a job or a migration');
-    const { runWait } = await import('./wait.js');
-    return runWait(options, action, io);
+}
+
+/** One target: the mode's own runner. */
+async function runOn(mode: Mode, rt: Runtime, target: string): Promise<void> {
+  switch (mode.kind) {
+    case 'oneshot':
+      return (await import('./modes/oneshot.js')).runOneShot(mode, rt, target);
+    case 'batch':
+      return (await import('./modes/batch.js')).runBatch(mode, rt, target);
+    case 'repl':
+      return (await import('./repl/index.js')).runRepl(mode, rt, target, VERSION);
+    case 'events':
+      return (await import('./modes/events.js')).runEventStream(mode, rt, target);
+    case 'wait-event':
+      return (await import('./modes/events.js')).runWaitEvent(mode, rt, target);
+    case 'wait':
+      return (await import('./modes/wait.js')).runWait(mode, rt, target);
+    case 'jobs':
+      return (await import('./modes/jobs.js')).runJobsView(mode, rt, [{ target, address: target }]);
+    case 'describe':
+      return (await import('./modes/describe.js')).runDescribe(mode, rt, target);
   }
-  if (options.jobs) {
-    const { runJobsView } = await import('./jobs-view.js');
-    return runJobsView(options, io);
-  }
-  if (options.events) {
-    const { runEventStream } = await import('./events.js');
-    return runEventStream(options, io);
-  }
-  if (options.waitEvent.length > 0) {
-    const { runWaitEvent } = await import('./events.js');
-    return runWaitEvent(options, action, io);
-  }
-  if (action) return runOneShot(options, action, io);
-  if (options.file !== undefined || !process.stdin.isTTY) {
-    const { runBatch } = await import('./batch.js');
-    return runBatch(options, io);
-  }
-  const { runRepl } = await import('./repl/index.js');
-  return runRepl(options, io, VERSION);
 }
 
 function describe(err: unknown): string {
-  if (err instanceof QmpError) return err.message.replace(/\s*\n\s*/g, ' ');
+  if (err instanceof QmpError) return messageWithHint(err);
   const message = err instanceof Error ? err.message : String(err);
   return `internal error: ${message} (run with --debug for details, and please report it)`;
 }

@@ -52,7 +52,8 @@ export function checkCommand(schema: Schema, name: string, warn: (message: strin
   if (!command) {
     const close = suggest(name, schema.commands);
     throw new UsageError(
-      `unknown command '${name}'${close.length ? `: did you mean ${close.join(', ')}?` : ''} (this QEMU has ${schema.commands.length}; --describe lists them)`,
+      `unknown command '${name}'${close.length ? `: did you mean ${close.join(', ')}?` : ''} (this QEMU has ${schema.commands.length})`,
+      { hint: 'schema' },
     );
   }
   featureNotes(command.features, `command '${name}'`, warn);

@@ -159,9 +159,9 @@ export function parseCommand(command: string, tokens: readonly string[], argsJso
     try {
       parsed = parseJson(argsJson);
     } catch {
-      throw new UsageError(`--args is not valid JSON: ${abbreviate(argsJson)}`);
+      throw new UsageError(`the arguments object is not valid JSON: ${abbreviate(argsJson)}`);
     }
-    if (!isObject(parsed)) throw new UsageError('--args must be a JSON object, e.g. --args \'{"device": "drive0"}\'');
+    if (!isObject(parsed)) throw new UsageError('the arguments must be a JSON object, e.g. {"device": "drive0"}');
     base = parsed;
   }
   const trimmed = command.trimStart();

@@ -51,7 +51,8 @@ export function connectTransport(address: Address, options: ConnectOptions = {})
           fail(
             new ConnectError(
               `could not connect to ${where} within ${options.timeoutMs! / 1000}s: ` +
-                'check the address and that QEMU is running (raise the limit with --connect-timeout)',
+                'check the address and that QEMU is running',
+              { hint: 'connectTimeoutMs' },
             ),
           ),
         options.timeoutMs,
@@ -146,7 +147,8 @@ function acceptTransport(path: string, options: ConnectOptions): Promise<Transpo
         stop();
         reject(
           new ConnectError(
-            `no QEMU connected to ${path} within ${options.timeoutMs! / 1000}s: start it with -qmp unix:${path} (raise the wait with --wait-socket)`,
+            `no QEMU connected to ${path} within ${options.timeoutMs! / 1000}s: start it with -qmp unix:${path}`,
+            { hint: 'waitForSocketMs' },
           ),
         );
       }, options.timeoutMs);

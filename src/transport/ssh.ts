@@ -196,7 +196,10 @@ export function diagnoseRemoteSocket(t: SshTarget): Promise<ConnectError | undef
 
 /** Expands a glob in the remote path with the remote shell (`ls -1d`), sorted. */
 export function expandRemoteGlob(t: SshTarget): string[] {
-  const quoted = t.path.replace(/[^A-Za-z0-9_\-./*?[\]]/g, (c) => `\\${c}`);
+  // The remote shell expands the glob (the shell's own semantics, as locally):
+  // glob characters, `!`/`^` (negation in brackets) and backslash escapes pass
+  // unquoted; everything else is escaped, so nothing else is shell syntax.
+  const quoted = t.path.replace(/[^A-Za-z0-9_\-./*?[\]!^\\]/g, (c) => `\\${c}`);
   const [cmd, args] = sshCommand(t, []);
   const r = spawnSync(cmd, [...args, `ls -1d -- ${quoted}`], { encoding: 'utf8', timeout: 30_000 });
   if (r.status !== 0 && !r.stdout) return [];

@@ -4,7 +4,11 @@
  * `key=`, and for well-known arguments the VM's live names (LiveNames).
  */
 import type { Schema, SchemaMember } from '../../schema/schema.js';
-import type { ArgumentCompleter } from './completer.js';
+
+export interface ArgumentCompleter {
+  /** Candidates for the word being typed after `command` (`words` are those before it). */
+  complete(command: string, words: string[], partial: string): string[];
+}
 
 /** Argument names whose values are names of things in the VM, by kind. */
 const LIVE_KIND: Record<string, keyof LiveNameSets> = {

@@ -1,5 +1,5 @@
 /** Exit codes: part of the interface, listed in README and --help. */
-import type { QmpErrorCode } from '../errors.js';
+import type { QmpErrorCode } from '../../errors.js';
 
 export const EXIT = {
   OK: 0,

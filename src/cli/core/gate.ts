@@ -1,18 +1,33 @@
-/** --read-only: refuse, before anything is sent, what could change the VM. */
-import { UsageError } from '../errors.js';
-import { isReadOnlyCall, isReadOnlyHmp } from '../policy.js';
-import type { Action } from './oneshot.js';
+/**
+ * The gate: the one place where the CLI sends a request a user asked for.
+ * Every mode (one-shot, batch, REPL, fan-out, --wait, --wait-event, --launch)
+ * goes through `send`, so --read-only cannot be bypassed by any of them, HMP
+ * included (only `info`). Requests qmpsh makes for itself (query-jobs while
+ * following a job, the schema, completion look-ups) are read-only by
+ * construction and use the client directly; test/cli/structure.test.ts checks
+ * that no other file sends a request whose name is not a literal.
+ *
+ * `check` is the same judgement without sending: one-shots and scripts call it
+ * before connecting, so a refused command costs no connection at all.
+ */
+import { runHmp } from '../../hmp.js';
+import type { JsonValue } from '../../protocol/json.js';
+import type { Action } from './action.js';
+import { check } from './read-only.js';
+import type { CliSession } from './session.js';
 
-const ALLOWED = 'allowed: query-*, qom-list, qom-get, qom-list-types and HMP info';
+export { check, isReadOnlyAction, refusal } from './read-only.js';
 
-export function checkReadOnly(action: Action): void {
+export type Sent = { kind: 'qmp'; value: JsonValue } | { kind: 'hmp'; text: string };
+
+/** Checks, types (by the live schema) and sends one action; HMP errors throw HmpError. */
+export async function send(session: CliSession, action: Action, signal: AbortSignal = session.signal): Promise<Sent> {
+  check(action, session.readOnly);
   if (action.kind === 'hmp') {
-    if (!isReadOnlyHmp(action.commandLine)) {
-      throw new UsageError(`--read-only: refused HMP '${action.commandLine}': it may change the VM (${ALLOWED})`);
-    }
-    return;
+    return { kind: 'hmp', text: await runHmp(session.client, action.commandLine, { signal }) };
   }
-  if (!isReadOnlyCall(action.call)) {
-    throw new UsageError(`--read-only: refused '${action.call.execute}': it may change the VM (${ALLOWED})`);
-  }
+  const request = action.kind === 'request' ? action.request : await session.schema.request(action.call);
+  // Typing never changes the command, but the policy is judged on what goes on the wire.
+  check({ kind: 'request', request }, session.readOnly);
+  return { kind: 'qmp', value: await session.client.execute(request.execute, request.arguments, { signal }) };
 }

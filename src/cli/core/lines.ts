@@ -1,6 +1,6 @@
 /** Statements from a stream, line by line as they arrive (a script may be generated slowly). */
 import type { Readable } from 'node:stream';
-import { needsMoreInput } from '../shell/line.js';
+import { needsMoreInput } from '../../shell/line.js';
 
 export interface NumberedStatement {
   /** 1-based line where the statement starts. */

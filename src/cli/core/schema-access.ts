@@ -5,12 +5,12 @@
  * arguments. A schema that cannot be had never stops a command: it is then
  * sent as typed (untyped), as with --no-validate.
  */
-import { readCachedSchema, schemaCacheDir, schemaKey, writeCachedSchema } from '../schema/cache.js';
-import { Schema, type SchemaEntry } from '../schema/schema.js';
-import { checkCommand, typedRequest } from '../schema/typed-args.js';
-import type { Request } from '../protocol/messages.js';
-import { untypedRequest, type QmpCall } from '../shell/parse.js';
-import type { QmpClient } from '../session.js';
+import { readCachedSchema, schemaCacheDir, schemaKey, writeCachedSchema } from '../../schema/cache.js';
+import { Schema, type SchemaEntry } from '../../schema/schema.js';
+import { checkCommand, typedRequest } from '../../schema/typed-args.js';
+import type { Request } from '../../protocol/messages.js';
+import { untypedRequest, type QmpCall } from '../../shell/parse.js';
+import type { QmpClient } from '../../session.js';
 
 export class SchemaAccess {
   private fullSchema: Promise<Schema | undefined> | undefined;
@@ -18,10 +18,18 @@ export class SchemaAccess {
   private indexRead = false;
   private readonly slices = new Map<string, Schema | undefined>();
   private readonly dir = schemaCacheDir();
+  /** Why the schema could not be had (a timeout, a lost connection, a bad reply). */
+  problem: unknown;
 
   constructor(
     private readonly client: QmpClient,
-    private readonly options: { validate: boolean; warn: (message: string) => void; note: (message: string) => void },
+    private readonly options: {
+      validate: boolean;
+      /** A guest agent: no greeting to key a cache by, no query-qmp-schema. */
+      schemaless?: boolean;
+      warn: (message: string) => void;
+      note: (message: string) => void;
+    },
   ) {}
 
   private get key(): string {
@@ -31,15 +39,17 @@ export class SchemaAccess {
   /** The whole schema: cache, else QEMU (then cached); undefined if neither works. */
   full(): Promise<Schema | undefined> {
     this.fullSchema ??= (async () => {
-      const cached = readCachedSchema(this.dir, this.key, 'full');
-      if (cached) return cached;
+      if (this.options.schemaless) return undefined;
       try {
+        const cached = readCachedSchema(this.dir, this.key, 'full');
+        if (cached) return cached;
         const value = await this.client.execute('query-qmp-schema', undefined, { internal: true });
         const schema = Schema.from(value);
         if (!schema) throw new Error('the reply is not a schema');
         writeCachedSchema(this.dir, this.key, value as unknown as SchemaEntry[]);
         return schema;
       } catch (err) {
+        this.problem = err;
         this.options.note(`schema unavailable (${(err as Error).message}): arguments are sent as typed`);
         return undefined;
       }
@@ -59,7 +69,9 @@ export class SchemaAccess {
   /** The request to send for a call: checked and typed by the schema, or as typed. */
   async request(call: QmpCall): Promise<Request> {
     // QMPSH_NO_VALIDATE=1 is --no-validate for environments (and the benchmark's baseline).
-    if (!this.options.validate || process.env.QMPSH_NO_VALIDATE === '1') return untypedRequest(call);
+    if (!this.options.validate || this.options.schemaless || process.env.QMPSH_NO_VALIDATE === '1') {
+      return untypedRequest(call);
+    }
     if (call.words.length === 0 && Object.keys(call.base).length === 0) {
       const index = await this.commands();
       if (index) checkCommand(index, call.execute, this.options.warn);

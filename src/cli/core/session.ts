@@ -1,23 +1,44 @@
 /**
- * One place where the CLI makes its QMP session: options to client options,
- * and the listeners every mode shares (warnings, -v, --json, --log, events,
- * Ctrl-C).
+ * The only place where the CLI makes a QMP session. Every mode (one-shot,
+ * batch, REPL, events, wait-event, wait, jobs, describe, fan-out, launch,
+ * listen, ssh, agent) gets its session here, so the cross-cutting options
+ * mean the same everywhere: --log and -v (secrets masked unless
+ * --show-secrets), --agent, --timeout, --connect-timeout, --wait-socket,
+ * --max-message-size, --read-only (held by the gate, core/gate.ts, which reads
+ * it from the session) and --no-validate.
+ *
+ * With several targets each session has a tag (its target): -v lines, event
+ * lines, warnings and --log records say which target they belong to.
  */
-import { parseAddress } from '../address.js';
-import type { JsonValue } from '../protocol/json.js';
-import type { EventMessage } from '../protocol/messages.js';
-import { maskSecrets } from '../secrets.js';
-import { QmpClient, type WireMessage } from '../session.js';
-import { compactJson, eventLine } from './format.js';
-import type { Io } from './io.js';
-import type { CliOptions } from './program.js';
-import { openWireLog } from './wire-log.js';
+import { parseAddress } from '../../address.js';
+import type { JsonValue } from '../../protocol/json.js';
+import type { EventMessage } from '../../protocol/messages.js';
+import { maskSecrets } from '../../secrets.js';
+import { QmpClient, type WireMessage } from '../../session.js';
+import { compactJson, eventLine } from '../output/format.js';
+import type { Io } from '../output/io.js';
+import type { Common } from '../options/decide.js';
 import { SchemaAccess } from './schema-access.js';
+import type { WireLog } from './wire-log.js';
+
+/** What every session of one run shares: made once by main(). */
+export interface Runtime {
+  io: Io;
+  common: Common;
+  /** --log, opened once (before connecting) for every target. */
+  log: WireLog | undefined;
+  /** Aborted on Ctrl-C (and on the signals that end qmpsh). */
+  signal: AbortSignal;
+}
 
 export interface CliSession {
   client: QmpClient;
+  /** The target as given (fan-out tags its output with it). */
+  target: string;
   /** Aborted on Ctrl-C. */
   signal: AbortSignal;
+  /** --read-only: the gate refuses what may change the VM. */
+  readOnly: boolean;
   /** Types and checks commands by the live schema (unless --no-validate). */
   schema: SchemaAccess;
   /** Open + negotiate; after this, --json output starts. */
@@ -25,59 +46,68 @@ export interface CliSession {
   close(): void;
 }
 
-export interface SessionOutput {
-  /** How events are shown when not --json: a line on stderr (default), or not at all. */
+export interface SessionSettings {
+  /** Several targets: prefix what this session prints with its target. */
+  tag?: string | undefined;
+  /**
+   * Events not asked for as data: a line on stderr (default), or not at all
+   * (modes whose own output says what the events would).
+   */
   events?: 'stderr' | 'none';
+  /** --json: every reply and event as received (the negotiation excepted) goes here. */
+  json?: ((value: JsonValue) => void) | undefined;
   /** Capabilities to ask for (batch mode asks for oob to pipeline). */
   capabilities?: string[];
+  /** The REPL switches -v on and off itself (.verbose). */
+  verbose?: boolean;
 }
 
-export function cliSession(options: CliOptions, io: Io, output: SessionOutput = {}): CliSession {
-  const address = parseAddress(options.target);
-  const log = options.log ? openWireLog(options.log) : undefined;
-  const interrupt = new AbortController();
-  const onSigint = () => interrupt.abort();
-  process.on('SIGINT', onSigint);
-
+export function openSession(rt: Runtime, target: string, settings: SessionSettings = {}): CliSession {
+  const { io, common } = rt;
+  const address = parseAddress(target);
+  const prefix = settings.tag !== undefined ? `[${settings.tag}] ` : '';
   const client = new QmpClient(address, {
-    connectTimeoutMs: options.connectTimeoutMs,
-    commandTimeoutMs: options.timeoutMs,
-    maxMessageBytes: options.maxMessageBytes,
-    waitForSocketMs: options.waitSocketMs,
-    capabilities: output.capabilities ?? [],
-    agent: options.agent,
-    signal: interrupt.signal,
+    connectTimeoutMs: common.connectTimeoutMs,
+    commandTimeoutMs: common.timeoutMs,
+    maxMessageBytes: common.maxMessageBytes,
+    waitForSocketMs: common.waitSocketMs,
+    capabilities: common.agent ? [] : (settings.capabilities ?? []),
+    agent: common.agent,
+    signal: rt.signal,
   });
   let negotiated = false;
-  client.on('warning', (message) => io.warn(message));
-  // --log and --verbose never show secrets unless --show-secrets (maskSecrets says which).
-  const shown = (m: WireMessage) => displayedWire(m, options.showSecrets);
-  if (log) client.on('wire', (m) => log.write(shown(m)));
-  if (options.verbose) {
-    client.on('wire', (m) => io.err(wireLine(shown(m))));
+  client.on('warning', (message) => io.warn(`${prefix}${message}`));
+  const shown = (m: WireMessage) => displayedWire(m, common.showSecrets);
+  if (rt.log) {
+    const log = rt.log;
+    client.on('wire', (m) => log.write(shown(m), settings.tag));
   }
-  if (options.json) {
-    // Every reply and event as received, in wire order (the negotiation excepted).
+  if (settings.verbose ?? common.verbose) client.on('wire', (m) => io.err(`${prefix}${wireLine(shown(m))}`));
+  const json = settings.json;
+  if (json) {
     client.on('wire', (m) => {
-      if (m.direction === 'in' && !m.internal && (negotiated || isEvent(m.value))) io.out(compactJson(m.value));
+      if (m.direction === 'in' && !m.internal && (negotiated || isEvent(m.value))) json(m.value);
     });
-  } else if (output.events !== 'none') {
-    client.on('event', (event: EventMessage) => io.err(eventLine(event, io.errPaint)));
+  } else if ((settings.events ?? 'stderr') === 'stderr') {
+    client.on('event', (event: EventMessage) => io.err(`${prefix}${eventLine(event, io.errPaint)}`));
   }
 
   const schema = new SchemaAccess(client, {
+    validate: common.validate,
     // A guest agent has no query-qmp-schema.
-    validate: options.validate && !options.agent,
-    warn: (message) => io.warn(message),
+    schemaless: common.agent,
+    warn: (message) => io.warn(`${prefix}${message}`),
     note: (message) => {
-      if (options.verbose) io.warn(message);
+      if (common.verbose) io.warn(`${prefix}${message}`);
     },
   });
 
   let closed = false;
   return {
     client,
-    signal: interrupt.signal,
+    target,
+    signal: rt.signal,
+    readOnly: common.readOnly,
     schema,
     async open() {
       await client.open();
@@ -86,11 +116,24 @@ export function cliSession(options: CliOptions, io: Io, output: SessionOutput = 
     close() {
       if (closed) return;
       closed = true;
-      process.off('SIGINT', onSigint);
       client.close();
-      log?.close();
     },
   };
+}
+
+/** Opens a session, runs `work`, and always closes it. */
+export async function withSession<T>(
+  rt: Runtime,
+  target: string,
+  settings: SessionSettings,
+  work: (session: CliSession) => Promise<T>,
+): Promise<T> {
+  const session = openSession(rt, target, settings);
+  try {
+    return await work(session);
+  } finally {
+    session.close();
+  }
 }
 
 /** `-> {...}` for a message sent, `<- {...}` for one received. */
@@ -98,7 +141,7 @@ export function wireLine(m: WireMessage): string {
   return `${m.direction === 'out' ? '->' : '<-'} ${compactJson(m.value)}`;
 }
 
-/** The message as --verbose may show it. */
+/** The message as --verbose and --log may show it. */
 export function displayedWire(m: WireMessage, showSecrets: boolean): WireMessage {
   return showSecrets ? m : { ...m, value: maskSecrets(m.value) };
 }

@@ -5,12 +5,13 @@
  * symlink (O_NOFOLLOW): a log holds whatever the monitor says.
  */
 import fs from 'node:fs';
-import { UsageError } from '../errors.js';
-import type { WireMessage } from '../session.js';
-import { compactJson } from './format.js';
+import { UsageError } from '../../errors.js';
+import type { WireMessage } from '../../session.js';
+import { compactJson } from '../output/format.js';
 
 export interface WireLog {
-  write(message: WireMessage): void;
+  /** `target`: with several targets, which one the message belongs to. */
+  write(message: WireMessage, target?: string): void;
   close(): void;
 }
 
@@ -42,9 +43,10 @@ export function openWireLog(path: string): WireLog {
     fs.writeSync(fd, text);
   };
   return {
-    write(message) {
+    write(message, target) {
+      const tag = target === undefined ? '' : `"target":${compactJson(target)},`;
       pending.push(
-        `{"time":"${new Date().toISOString()}","dir":"${message.direction}","msg":${compactJson(message.value)}}\n`,
+        `{"time":"${new Date().toISOString()}",${tag}"dir":"${message.direction}","msg":${compactJson(message.value)}}\n`,
       );
       if (!scheduled) {
         scheduled = true;

@@ -11,17 +11,16 @@
  */
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
-import { ConnectionClosedError, ProtocolError, QmpError, UsageError } from '../errors.js';
-import { isReadOnlyCall, isReadOnlyHmp } from '../policy.js';
-import { parseStatement, type Statement } from '../shell/line.js';
-import { exitCodeFor } from './exit-codes.js';
-import { compactJson } from './format.js';
-import type { Io } from './io.js';
-import { readLines, readStatements, type NumberedStatement } from './lines.js';
-import { runAction, type Action } from './oneshot.js';
-import type { CliOptions } from './program.js';
-import { checkReadOnly } from './read-only.js';
-import { cliSession, type CliSession } from './session.js';
+import { ConnectionClosedError, ProtocolError, QmpError, UsageError } from '../../errors.js';
+import { parseStatement } from '../../shell/line.js';
+import { actionOfStatement, type Action } from '../core/action.js';
+import { exitCodeFor } from '../core/exit-codes.js';
+import { check, isReadOnlyAction, send } from '../core/gate.js';
+import { messageWithHint } from '../core/hints.js';
+import { readLines, readStatements, type NumberedStatement } from '../core/lines.js';
+import { openSession, type CliSession, type Runtime } from '../core/session.js';
+import type { Mode } from '../options/decide.js';
+import { compactJson } from '../output/format.js';
 
 /**
  * At most this many read-only commands in flight. QMPSH_PIPELINE_DEPTH
@@ -43,10 +42,16 @@ interface InFlight {
   settled?: Outcome;
 }
 
-export async function runBatch(options: CliOptions, io: Io): Promise<void> {
-  const input: Readable = options.file ? openScript(options.file) : process.stdin;
+type Batch = Extract<Mode, { kind: 'batch' }>;
+
+export async function runBatch(mode: Batch, rt: Runtime, target: string): Promise<void> {
+  const { io } = rt;
+  const input: Readable = mode.file !== undefined ? openScript(mode.file) : process.stdin;
   // OOB lets QEMU parse the next requests while it runs one: pipelining then pays.
-  const session = cliSession(options, io, { capabilities: ['oob'] });
+  const session = openSession(rt, target, {
+    capabilities: ['oob'],
+    json: mode.json ? (value) => io.out(compactJson(value)) : undefined,
+  });
   /** Sent, not yet reported, in script order. */
   const inFlight: InFlight[] = [];
   /** Commands sent and not yet answered (the pipelined ones and a lone one with effects). */
@@ -67,14 +72,14 @@ export async function runBatch(options: CliOptions, io: Io): Promise<void> {
   /** Reports one line's outcome; halts the run when it must stop. */
   const report = (line: number, outcome: Outcome) => {
     if (outcome.ok) {
-      if (!options.json) io.out(outcome.output);
+      if (!mode.json) io.out(outcome.output);
       return;
     }
     const error = asQmpError(outcome.error);
     failures++;
-    const fatal = error instanceof ConnectionClosedError || error instanceof ProtocolError || !options.keepGoing;
+    const fatal = error instanceof ConnectionClosedError || error instanceof ProtocolError || !mode.keepGoing;
     if (fatal) return halt(lineScoped(line, error));
-    io.err(`${io.errPaint.red('qmpsh:')} ${lineScoped(line, error).message}`);
+    io.error(messageWithHint(lineScoped(line, error)));
     worst = Math.max(worst, exitCodeFor(error));
   };
 
@@ -111,15 +116,15 @@ export async function runBatch(options: CliOptions, io: Io): Promise<void> {
       lastLine = line;
       let action: Action | undefined;
       try {
-        action = toAction(parseStatement(text));
-        if (action && options.readOnly) checkReadOnly(action);
+        action = actionOfStatement(parseStatement(text));
+        if (action) check(action, session.readOnly);
       } catch (err) {
         await settleAll();
         report(line, { ok: false, error: err });
         return;
       }
       if (!action) return;
-      if (isReadOnly(action)) {
+      if (isReadOnlyAction(action)) {
         if (inFlight.length >= PIPELINE_DEPTH) await (inFlight[0] as InFlight).outcome;
         inFlight.push(send(line, action));
       } else {
@@ -141,7 +146,7 @@ export async function runBatch(options: CliOptions, io: Io): Promise<void> {
   if (stop) throw stop;
   if (failures > 0) {
     process.exitCode = worst;
-    io.err(`${io.errPaint.red('qmpsh:')} ${failures} command${failures === 1 ? '' : 's'} failed`);
+    io.error(`${failures} command${failures === 1 ? '' : 's'} failed`);
   }
 }
 
@@ -150,25 +155,9 @@ async function readScript(input: Readable, handle: (s: NumberedStatement) => Pro
   for await (const statement of readStatements(readLines(input))) await handle(statement);
 }
 
-function toAction(statement: Statement): Action | undefined {
-  switch (statement.kind) {
-    case 'empty':
-      return undefined;
-    case 'qmp':
-      return { kind: 'qmp', call: statement.call };
-    case 'hmp':
-      return { kind: 'hmp', commandLine: statement.commandLine };
-    case 'shell':
-      throw new UsageError(`'.${statement.name}' is a command of the interactive shell, not of scripts`);
-  }
-}
-
-function isReadOnly(action: Action): boolean {
-  return action.kind === 'hmp' ? isReadOnlyHmp(action.commandLine) : isReadOnlyCall(action.call);
-}
 
 function outcomeOf(session: CliSession, action: Action): Promise<Outcome> {
-  return runAction(session, action).then(
+  return send(session, action).then(
     (result): Outcome => ({
       ok: true,
       // One line per command: HMP text as a JSON string.

@@ -1,18 +1,30 @@
 /** `qmpsh TARGET --describe [NAME]`: the live schema, read by a person. */
-import { ConnectError } from '../errors.js';
-import { describeName, listNames } from '../schema/describe.js';
-import type { Io } from './io.js';
-import type { CliOptions } from './program.js';
-import { cliSession } from './session.js';
+import { CommandError, ConnectError, QmpError } from '../../errors.js';
+import { describeName, listNames } from '../../schema/describe.js';
+import { withSession, type Runtime } from '../core/session.js';
+import type { Mode } from '../options/decide.js';
 
-export async function runDescribe(options: CliOptions, io: Io): Promise<void> {
-  const session = cliSession({ ...options, validate: true }, io);
-  try {
+type Describe = Extract<Mode, { kind: 'describe' }>;
+
+/** The description's text (from the peer's schema: printed with io.outText, never live). */
+export function describeOn(mode: Describe, rt: Runtime, target: string, tag?: string): Promise<string> {
+  // The schema is the point here, whatever --no-validate would say elsewhere.
+  const withSchema: Runtime = { ...rt, common: { ...rt.common, validate: true } };
+  return withSession(withSchema, target, { tag }, async (session) => {
     await session.open();
     const schema = await session.schema.full();
-    if (!schema) throw new ConnectError('the server did not give its schema (query-qmp-schema failed)');
-    io.out(options.describe ? describeName(schema, options.describe) : listNames(schema, 'command'));
-  } finally {
-    session.close();
-  }
+    if (!schema) {
+      // A timeout or a lost connection is that, with its own exit code.
+      if (session.schema.problem instanceof QmpError && !(session.schema.problem instanceof CommandError)) {
+        throw session.schema.problem;
+      }
+      throw new ConnectError('the server did not give its schema (query-qmp-schema failed)', { cause: session.schema.problem });
+    }
+    return mode.name ? describeName(schema, mode.name) : listNames(schema, 'command');
+  });
+}
+
+export async function runDescribe(mode: Describe, rt: Runtime, target: string): Promise<void> {
+  const text = await describeOn(mode, rt, target);
+  rt.io.outText(text.endsWith('\n') ? text : `${text}\n`);
 }

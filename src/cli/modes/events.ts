@@ -1,18 +1,38 @@
-/** --events (stream) and --wait-event (wait for one, optionally after a command). */
-import { InterruptedError, TimeoutError } from '../errors.js';
-import { eventFilter, parseMatch, waitForEvent } from '../events.js';
-import type { EventMessage } from '../protocol/messages.js';
-import { compactJson } from './format.js';
-import type { Io } from './io.js';
-import { runAction, type Action } from './oneshot.js';
-import type { CliOptions } from './program.js';
-import { cliSession } from './session.js';
+/**
+ * --events (stream) and --wait-event (wait for one, optionally after a
+ * command). Each has a per-target core that fan-out runs on every target,
+ * with each line tagged by its target.
+ */
+import { InterruptedError, TimeoutError } from '../../errors.js';
+import { eventFilter, waitForEvent } from '../../events.js';
+import type { EventMessage } from '../../protocol/messages.js';
+import { send } from '../core/gate.js';
+import { openSession, withSession, type Runtime } from '../core/session.js';
+import type { Mode } from '../options/decide.js';
+import { compactJson, eventLine } from '../output/format.js';
+import { formatValue } from '../output/value.js';
 
-/** Streams matching events as NDJSON until Ctrl-C, --count or an explicit --timeout. */
-export async function runEventStream(options: CliOptions, io: Io): Promise<void> {
-  const accept = eventFilter({ names: options.eventNames, matches: options.matches.map(parseMatch) });
-  // The stream itself is the output: --json adds nothing, events never go to stderr.
-  const session = cliSession({ ...options, json: false }, io, { events: 'none' });
+type Events = Extract<Mode, { kind: 'events' }>;
+type WaitEvent = Extract<Mode, { kind: 'wait-event' }>;
+
+export async function runEventStream(mode: Events, rt: Runtime, target: string): Promise<void> {
+  await streamEvents(mode, rt, target, (event) => rt.io.out(compactJson(event)));
+}
+
+/**
+ * Streams one target's matching events to `emit` until Ctrl-C, --count or an
+ * explicit --timeout. The stream itself is the output: events never go to stderr.
+ */
+export async function streamEvents(
+  mode: Events,
+  rt: Runtime,
+  target: string,
+  emit: (event: EventMessage) => void,
+  tag?: string,
+): Promise<number> {
+  const { common } = rt;
+  const accept = eventFilter(mode.filter);
+  const session = openSession(rt, target, { events: 'none', tag });
   const { client } = session;
   let seen = 0;
   let settle: (error?: Error) => void = () => {};
@@ -23,54 +43,73 @@ export async function runEventStream(options: CliOptions, io: Io): Promise<void>
   // Subscribed before negotiating: events in the same read as the
   // qmp_capabilities reply are dispatched at once, before open() resolves.
   client.on('event', (event: EventMessage) => {
-    if (!accept(event)) return;
-    io.out(compactJson(event));
+    if (!accept(event) || (mode.count !== undefined && seen >= mode.count)) return;
+    emit(event);
     seen++;
-    if (options.count !== undefined && seen >= options.count) settle();
+    if (mode.count !== undefined && seen >= mode.count) settle();
   });
   client.on('close', (error) => settle(error));
-  session.signal.addEventListener('abort', () => settle(new InterruptedError('interrupted')), { once: true });
+  const onAbort = () => settle(new InterruptedError('interrupted'));
+  session.signal.addEventListener('abort', onAbort, { once: true });
   try {
     await session.open();
     const deadline =
-      options.timeoutGiven && options.timeoutMs > 0
+      common.timeoutGiven && common.timeoutMs > 0
         ? setTimeout(() => {
-            if (options.count === undefined) settle();
-            else settle(new TimeoutError(`${seen} of ${options.count} events arrived within ${options.timeoutMs / 1000}s`));
-          }, options.timeoutMs)
+            if (mode.count === undefined) settle();
+            else settle(new TimeoutError(`${seen} of ${mode.count} events arrived within ${common.timeoutMs / 1000}s`));
+          }, common.timeoutMs)
         : undefined;
     try {
       await ended;
     } finally {
       if (deadline) clearTimeout(deadline);
     }
+    return seen;
   } finally {
+    session.signal.removeEventListener('abort', onAbort);
     session.close();
   }
 }
 
-/** Subscribes, then runs the action (if any), then waits: an event before the reply counts. */
-export async function runWaitEvent(options: CliOptions, action: Action | undefined, io: Io): Promise<void> {
-  const filter = { names: options.waitEvent, matches: options.matches.map(parseMatch) };
-  const session = cliSession(options, io);
-  try {
+export async function runWaitEvent(mode: WaitEvent, rt: Runtime, target: string): Promise<void> {
+  const event = await waitEventOn(mode, rt, target);
+  if (!mode.format.json) rt.io.out(formatValue(event as never, { pretty: mode.format.pretty ?? false }, rt.io));
+}
+
+/** Subscribes, then sends the action (if any), then waits: an event before the reply counts. */
+export async function waitEventOn(
+  mode: WaitEvent,
+  rt: Runtime,
+  target: string,
+  tag?: string,
+  json?: (value: unknown) => void,
+): Promise<EventMessage> {
+  const { io } = rt;
+  const sink = json ?? (mode.format.json ? (value: unknown) => io.out(compactJson(value)) : undefined);
+  // The matched event is the output: only the others are shown on stderr.
+  const matches = eventFilter(mode.filter);
+  return withSession(rt, target, { tag, json: sink, events: 'none' }, async (session) => {
+    if (!sink) {
+      const prefix = tag !== undefined ? `[${tag}] ` : '';
+      session.client.on('event', (e: EventMessage) => {
+        if (!matches(e)) io.err(`${prefix}${eventLine(e, io.errPaint)}`);
+      });
+    }
     // Subscribed before negotiating, so nothing that comes with the reply is missed.
-    const waiter = waitForEvent(session.client, filter, {
-      timeoutMs: options.timeoutMs,
+    const waiter = waitForEvent(session.client, mode.filter, {
+      timeoutMs: rt.common.timeoutMs,
       signal: session.signal,
     });
     await session.open();
-    if (action) {
+    if (mode.action) {
       try {
-        await runAction(session, action);
+        await send(session, mode.action);
       } catch (err) {
         waiter.cancel();
         throw err;
       }
     }
-    const event = await waiter.promise;
-    if (!options.json) io.out(compactJson(event));
-  } finally {
-    session.close();
-  }
+    return waiter.promise;
+  });
 }

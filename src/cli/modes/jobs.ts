@@ -1,64 +1,127 @@
 /**
- * --jobs: every job and the migration on the VM, refreshed every second: a
- * table redrawn in place on a terminal, an NDJSON snapshot per second
- * otherwise. Until Ctrl-C, or with --until-done until nothing is left.
+ * --jobs: every job and the migration, refreshed every second: a table
+ * redrawn in place on a terminal, an NDJSON snapshot per second otherwise
+ * (and with --json). With several targets, one session each: the table gets a
+ * TARGET column and each snapshot a "target" member. Until Ctrl-C, or with
+ * --until-done until nothing is left anywhere.
  */
-import { InterruptedError } from '../errors.js';
-import { MIGRATION_ACTIVE, jobsFrom, migrationFrom, type JobState, type MigrationState } from '../jobs/model.js';
-import { bytes } from './progress.js';
-import type { Io } from './io.js';
-import type { CliOptions } from './program.js';
-import { cliSession } from './session.js';
+import { InterruptedError, QmpError } from '../../errors.js';
+import { MIGRATION_ACTIVE, jobsFrom, migrationFrom, type JobState, type MigrationState } from '../../jobs/model.js';
+import { openSession, type CliSession, type Runtime } from '../core/session.js';
+import { messageWithHint } from '../core/hints.js';
+import type { Mode } from '../options/decide.js';
+import { compactJson } from '../output/format.js';
+import { inert } from '../output/inert.js';
+import { bytes } from '../output/progress.js';
 
 const INTERVAL_MS = 1000;
 
-export async function runJobsView(options: CliOptions, io: Io): Promise<void> {
+type Jobs = Extract<Mode, { kind: 'jobs' }>;
+
+interface Snapshot {
+  target: string;
+  jobs: JobState[];
+  migration: MigrationState;
+  error?: string;
+}
+
+export async function runJobsView(
+  mode: Jobs,
+  rt: Runtime,
+  targets: ReadonlyArray<{ target: string; address: string }>,
+): Promise<void> {
+  const { io } = rt;
+  const several = targets.length > 1;
   // The table says what the events would; event lines would break the redraw.
-  const session = cliSession(options, io, { events: options.verbose ? 'stderr' : 'none' });
-  const tty = Boolean(process.stdout.isTTY);
+  const events = rt.common.verbose ? 'stderr' : 'none';
+  const names = new Map<CliSession, string>();
+  const sessions: CliSession[] = targets.map((t) => {
+    const session = openSession(rt, t.address, { events, tag: several ? t.target : undefined });
+    names.set(session, t.target);
+    return session;
+  });
+  const table = io.stdoutIsTTY && !mode.json;
   let drawn = 0;
+  const live = new Set<CliSession>();
   try {
-    await session.open();
+    // A target that cannot be reached is its own row (several), or the error (one).
+    await Promise.all(
+      sessions.map(async (s) => {
+        try {
+          await s.open();
+          live.add(s);
+        } catch (err) {
+          if (!several) throw err;
+          io.error(`${names.get(s)}: ${err instanceof QmpError ? messageWithHint(err) : String(err)}`);
+        }
+      }),
+    );
     for (;;) {
-      const [jobs, migration] = await Promise.all([
-        session.client.execute('query-jobs').then(jobsFrom),
-        session.client.execute('query-migrate').then(migrationFrom),
-      ]);
-      const migrating = MIGRATION_ACTIVE.has(migration.status);
-      if (tty) {
-        const lines = table(jobs, migration, migrating);
+      const snapshots = await Promise.all(sessions.filter((s) => live.has(s)).map((s) => snapshot(s, names.get(s) as string, live)));
+      if (table) {
+        const lines = render(snapshots, several);
         // Up over the last table, then draw the new one over it.
-        process.stdout.write(`${drawn ? `\x1b[${drawn}A\r\x1b[J` : ''}${lines.join('\n')}\n`);
+        if (drawn) io.control(`\x1b[${drawn}A\r\x1b[J`);
+        for (const line of lines) io.out(line);
         drawn = lines.length;
       } else {
-        io.out(JSON.stringify({ time: new Date().toISOString(), jobs, migration }));
+        for (const s of snapshots) {
+          io.out(compactJson({ time: new Date().toISOString(), ...(several ? { target: s.target } : {}), jobs: s.jobs, migration: s.migration }));
+        }
       }
-      if (options.untilDone && jobs.length === 0 && !migrating) return;
+      const idle = snapshots.every((s) => s.jobs.length === 0 && !MIGRATION_ACTIVE.has(s.migration.status));
+      if (mode.untilDone && idle) return;
+      if (live.size === 0) return;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, INTERVAL_MS);
-        session.signal.addEventListener('abort', () => {
+        const timer = setTimeout(done, INTERVAL_MS);
+        rt.signal.addEventListener('abort', done, { once: true });
+        function done() {
           clearTimeout(timer);
+          rt.signal.removeEventListener('abort', done);
           resolve();
-        });
+        }
       });
-      if (session.signal.aborted) throw new InterruptedError('interrupted');
+      if (rt.signal.aborted) throw new InterruptedError('interrupted');
     }
   } finally {
-    session.close();
+    for (const s of sessions) s.close();
   }
 }
 
-function table(jobs: JobState[], m: MigrationState, migrating: boolean): string[] {
-  const rows = [['ID', 'TYPE', 'STATUS', 'PROGRESS', 'DONE', 'TOTAL']];
-  for (const j of jobs) {
-    const pct = j.total > 0 ? `${((100 * j.done) / j.total).toFixed(1)}%` : '-';
-    rows.push([j.id, j.type, j.status + (j.error ? ` (${j.error})` : ''), pct, bytes(j.done), bytes(j.total)]);
+async function snapshot(session: CliSession, target: string, live: Set<CliSession>): Promise<Snapshot> {
+  try {
+    const [jobs, migration] = await Promise.all([
+      session.client.execute('query-jobs').then(jobsFrom),
+      session.client.execute('query-migrate').then(migrationFrom),
+    ]);
+    return { target, jobs, migration };
+  } catch (err) {
+    if (!(err instanceof QmpError)) throw err;
+    if (live.size === 1 && live.has(session)) throw err;
+    live.delete(session);
+    return { target, jobs: [], migration: migrationFrom(null), error: err.message };
   }
-  if (migrating || m.status !== 'none') {
-    const pct = m.total > 0 ? `${((100 * m.transferred) / m.total).toFixed(1)}%` : '-';
-    rows.push(['-', 'migration', m.status, pct, bytes(m.transferred), bytes(m.total)]);
+}
+
+function render(snapshots: Snapshot[], several: boolean): string[] {
+  const head = ['ID', 'TYPE', 'STATUS', 'PROGRESS', 'DONE', 'TOTAL'];
+  const rows: string[][] = [several ? ['TARGET', ...head] : head];
+  const add = (target: string, row: string[]) => rows.push(several ? [target, ...row] : row);
+  for (const s of snapshots) {
+    if (s.error) add(s.target, ['-', '-', `error: ${s.error}`, '-', '-', '-']);
+    for (const j of s.jobs) {
+      const pct = j.total > 0 ? `${((100 * j.done) / j.total).toFixed(1)}%` : '-';
+      add(s.target, [j.id, j.type, j.status + (j.error ? ` (${j.error})` : ''), pct, bytes(j.done), bytes(j.total)]);
+    }
+    const m = s.migration;
+    if (MIGRATION_ACTIVE.has(m.status) || m.status !== 'none') {
+      const pct = m.total > 0 ? `${((100 * (m.total - m.remaining)) / m.total).toFixed(1)}%` : '-';
+      add(s.target, ['-', 'migration', m.status, pct, bytes(m.transferred), bytes(m.total)]);
+    }
   }
   if (rows.length === 1) return ['no jobs, no migration'];
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] as number)).join('  ').trimEnd());
+  // Peer text (ids, states, errors) is shown, never live, and stays on its row.
+  const safe = rows.map((r) => r.map((cell) => inert(cell).replace(/[\n\t]/g, ' ')));
+  const widths = safe[0]!.map((_, c) => Math.max(...safe.map((r) => (r[c] ?? '').length)));
+  return safe.map((r) => r.map((cell, c) => cell.padEnd(widths[c] as number)).join('  ').trimEnd());
 }

@@ -8,18 +8,26 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConnectError } from '../errors.js';
-import type { Io } from './io.js';
-import type { CliOptions } from './program.js';
+import { ConnectError } from '../../errors.js';
+import type { Runtime } from '../core/session.js';
+import type { Targets } from '../options/decide.js';
 
-export async function runLaunch(options: CliOptions, io: Io, run: (o: CliOptions) => Promise<void>): Promise<void> {
-  const [binary, ...args] = options.launch as [string, ...string[]];
+type Launch = Extract<Targets, { kind: 'launch' }>;
+
+/** Starts QEMU, runs `run` on its socket (the mode, with every option as given), stops QEMU. */
+export async function runLaunch(
+  launch: Launch,
+  rt: Runtime,
+  run: (socket: string, rt: Runtime) => Promise<void>,
+): Promise<void> {
+  const { io } = rt;
+  const [binary, ...args] = launch.argv as [string, ...string[]];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qmpsh-launch-'));
   const sock = path.join(dir, 'qmp.sock');
   let stderr = '';
   const qemu: ChildProcess = spawn(binary, [...args, '-qmp', `unix:${sock},server=on,wait=off`], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    detached: options.keep, // --keep: QEMU outlives us
+    detached: launch.keep, // --keep: QEMU outlives us
   });
   qemu.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
@@ -49,17 +57,18 @@ export async function runLaunch(options: CliOptions, io: Io, run: (o: CliOptions
     if (qemu.exitCode === null && qemu.signalCode === null) qemu.kill('SIGTERM');
   };
   process.once('exit', () => {
-    if (!options.keep) stop();
+    if (!launch.keep) stop();
   });
 
   try {
     await started;
     // The socket appears a moment after QEMU starts; if QEMU dies first, say why.
     await Promise.race([waitForFile(sock, exited), exited]);
-    const target = { ...options, target: sock, targets: [sock], launch: undefined, waitSocketMs: options.waitSocketMs || 10_000 };
-    await Promise.race([run(target), exited.catch((err: unknown) => (qemu.exitCode === 0 ? undefined : Promise.reject(err)))]);
+    // The socket exists and QEMU accepts on it a moment later: wait for it (QMP-NOTES).
+    const ready: Runtime = { ...rt, common: { ...rt.common, waitSocketMs: rt.common.waitSocketMs || 10_000 } };
+    await Promise.race([run(`unix:${sock}`, ready), exited.catch((err: unknown) => (qemu.exitCode === 0 ? undefined : Promise.reject(err)))]);
   } finally {
-    if (options.keep && qemu.exitCode === null) {
+    if (launch.keep && qemu.exitCode === null) {
       qemu.unref();
       qemu.stderr?.destroy();
       io.err(`qmpsh: QEMU (pid ${qemu.pid}) keeps running; its monitor: ${sock}`);

@@ -8,7 +8,7 @@
  * auto-dismiss off (unless the user said otherwise), so that its final status
  * and error can be read before qmpsh dismisses it.
  */
-import { CommandError, InterruptedError, TimeoutError, UsageError } from '../errors.js';
+import { CommandError, InterruptedError, TimeoutError, UsageError } from '../../errors.js';
 import {
   JOB_COMMANDS,
   JOB_VERBS,
@@ -18,22 +18,40 @@ import {
   migrationFrom,
   type JobState,
   type MigrationState,
-} from '../jobs/model.js';
-import type { EventMessage, JsonObject } from '../protocol/messages.js';
-import { formatValue, type Action } from './oneshot.js';
-import type { Io } from './io.js';
-import type { CliOptions } from './program.js';
-import { progressReporter, type ProgressReporter } from './progress.js';
-import { cliSession, type CliSession } from './session.js';
+} from '../../jobs/model.js';
+import type { JsonValue } from '../../protocol/json.js';
+import type { EventMessage, JsonObject } from '../../protocol/messages.js';
+import { send } from '../core/gate.js';
+import { internal, type InternalCommand } from '../core/internal.js';
+import { withSession, type CliSession, type Runtime } from '../core/session.js';
+import type { Mode } from '../options/decide.js';
+import { progressReporter, type ProgressReporter, type ProgressStream } from '../output/progress.js';
+import { formatValue } from '../output/value.js';
 
-export async function runWait(options: CliOptions, action: Action, io: Io): Promise<void> {
-  if (action.kind !== 'qmp') throw new UsageError('--wait follows a QMP command that starts a job or a migration');
+type Wait = Extract<Mode, { kind: 'wait' }>;
+
+export async function runWait(mode: Wait, rt: Runtime, target: string): Promise<void> {
+  await followOn(mode, rt, target, rt.io.stderr, (summary) => rt.io.out(formatValue(summary, mode.format, rt.io)));
+}
+
+/**
+ * Sends the command and follows what it starts to its end. `emit` gets the
+ * final state (also when the job failed: then this throws after it).
+ */
+export async function followOn(
+  mode: Wait,
+  rt: Runtime,
+  target: string,
+  progressStream: ProgressStream,
+  emit: (summary: JsonValue) => void,
+  tag?: string,
+): Promise<void> {
   // The progress lines say what the events would (and event lines would garble a spinner).
-  const session = cliSession(options, io, { events: options.verbose ? 'stderr' : 'none' });
-  try {
+  const events = rt.common.verbose ? 'stderr' : 'none';
+  await withSession(rt, target, { events, tag }, async (session) => {
     await session.open();
-    const request = await session.schema.request(action.call);
-    const follower = new Follower(session, options, io);
+    const request = await session.schema.request(mode.call);
+    const follower = new Follower(session, mode, rt, progressStream, emit);
     if (request.execute === 'migrate') await follower.migration(request.arguments ?? {});
     else if (request.execute in JOB_COMMANDS || JOB_VERBS.has(request.execute)) {
       await follower.job(request.execute, request.arguments ?? {});
@@ -42,21 +60,25 @@ export async function runWait(options: CliOptions, action: Action, io: Io): Prom
         `--wait follows jobs and migrations; '${request.execute}' starts neither (e.g. blockdev-backup, drive-mirror, blockdev-create, job-complete, migrate)`,
       );
     }
-  } finally {
-    session.close();
-  }
+  });
 }
 
 class Follower {
   private wake: (() => void) | undefined;
   private readonly deadline: number | undefined;
 
+  private readonly timeoutMs: number;
+
   constructor(
     private readonly session: CliSession,
-    private readonly options: CliOptions,
-    private readonly io: Io,
+    private readonly options: Wait,
+    rt: Runtime,
+    private readonly progressStream: ProgressStream,
+    private readonly emit: (summary: JsonValue) => void,
   ) {
-    this.deadline = options.timeoutGiven && options.timeoutMs > 0 ? Date.now() + options.timeoutMs : undefined;
+    const { timeoutGiven, timeoutMs } = rt.common;
+    this.timeoutMs = timeoutMs;
+    this.deadline = timeoutGiven && timeoutMs > 0 ? Date.now() + timeoutMs : undefined;
     // State changes wake the poll loop at once.
     session.client.on('event', (e: EventMessage) => {
       if (/^(JOB_STATUS_CHANGE|BLOCK_JOB_|MIGRATION)/.test(e.event)) this.wake?.();
@@ -64,7 +86,7 @@ class Follower {
   }
 
   private get interval(): number {
-    return process.stderr.isTTY ? 200 : 500;
+    return this.progressStream.isTTY ? 200 : 500;
   }
 
   /** Sleeps for the poll interval, or until an event or Ctrl-C. */
@@ -83,13 +105,13 @@ class Follower {
     });
   }
 
-  private run(command: string, args?: JsonObject) {
-    return this.session.client.execute(command, args);
+  private run(command: InternalCommand, args?: JsonObject) {
+    return internal(this.session.client, command, args);
   }
 
   private checkDeadline(what: string, hint = ''): void {
     if (this.deadline !== undefined && Date.now() > this.deadline) {
-      throw new TimeoutError(`${what} did not end within ${this.options.timeoutMs / 1000}s; it goes on in QEMU${hint}`);
+      throw new TimeoutError(`${what} did not end within ${this.timeoutMs / 1000}s; it goes on in QEMU${hint}`);
     }
   }
 
@@ -102,7 +124,8 @@ class Follower {
       TAKES_AUTO_DISMISS.has(command) && given['auto-dismiss'] === undefined ? { ...given, 'auto-dismiss': false } : given;
     const dismiss = started;
     const before = new Set(jobsFrom(await this.run('query-jobs')).map((j) => j.id));
-    await this.run(command, args);
+    // The user's command goes through the gate, as in every mode.
+    await send(this.session, { kind: 'request', request: { execute: command, arguments: args } });
     const idSource = JOB_COMMANDS[command];
     let id = String(
       args['job-id'] ?? (JOB_VERBS.has(command) ? args.id : idSource ? args[idSource] : undefined) ?? '',
@@ -113,7 +136,7 @@ class Follower {
       id = (fresh[0] as JobState).id;
     }
 
-    const progress = await progressReporter(process.stderr);
+    const progress = await progressReporter(this.progressStream);
     const notes = new Set<string>();
     const note = (key: string, text: string) => {
       if (!notes.has(key)) progress.note(text);
@@ -138,11 +161,11 @@ class Follower {
           if (!notes.has('completing')) await this.run('job-complete', { id });
           note('completing', `job ${id} is ready: completing it (job-complete)`);
         } else {
-          note('ready', `job ${id} is ready (in sync): complete it with \`qmpsh ${this.options.target} job-complete id=${id}\`, or --complete next time`);
+          note('ready', `job ${id} is ready (in sync): complete it with \`qmpsh ${this.session.target} job-complete id=${id}\`, or --complete next time`);
         }
       }
-      if (job.status === 'pending') note('pending', `job ${id} is pending: finalize it with \`qmpsh ${this.options.target} job-finalize id=${id}\``);
-      if (job.status === 'paused') note('paused', `job ${id} is paused: resume it with \`qmpsh ${this.options.target} job-resume id=${id}\``);
+      if (job.status === 'pending') note('pending', `job ${id} is pending: finalize it with \`qmpsh ${this.session.target} job-finalize id=${id}\``);
+      if (job.status === 'paused') note('paused', `job ${id} is paused: resume it with \`qmpsh ${this.session.target} job-resume id=${id}\``);
       if (this.session.signal.aborted && !interrupted) {
         if (!this.options.cancelOnInterrupt) {
           progress.finish(false, `stopped following job ${id}`);
@@ -166,14 +189,14 @@ class Follower {
       progress.update({ label: `${job.type} ${job.id}`, status: job.status, done: job.done, total: job.total });
     }
     progress.finish(!failed, failed ? `job ${job.id} failed` : `job ${job.id} ${job.status}`);
-    this.io.out(formatValue(summary as unknown as JsonObject, this.options, this.io));
+    this.emit(summary as unknown as JsonObject);
     if (interrupted) throw new InterruptedError(`job ${job.id} was cancelled on interrupt`);
     if (job.error !== undefined) throw new CommandError(job.type, 'JobFailed', `job ${job.id}: ${job.error}`);
   }
 
   async migration(args: JsonObject): Promise<void> {
-    await this.run('migrate', args);
-    const progress = await progressReporter(process.stderr);
+    await send(this.session, { kind: 'request', request: { execute: 'migrate', arguments: args } });
+    const progress = await progressReporter(this.progressStream);
     let interrupted = false;
     for (;;) {
       const m: MigrationState = migrationFrom(await this.run('query-migrate'));
@@ -188,7 +211,7 @@ class Follower {
       if (MIGRATION_ENDED.has(m.status)) {
         const ok = m.status === 'completed' && !interrupted;
         progress.finish(ok, `migration ${m.status}`);
-        this.io.out(formatValue((await this.run('query-migrate')) as JsonObject, this.options, this.io));
+        this.emit(await this.run('query-migrate'));
         if (interrupted) throw new InterruptedError('the migration was cancelled on interrupt');
         if (!ok) throw new CommandError('migrate', 'MigrationFailed', `migration ${m.status}${m.error ? `: ${m.error}` : ''}`);
         return;

@@ -2,8 +2,9 @@
  * Turning values and events into text. Colour is given, never detected here:
  * `Paint` is a chalk instance chosen per stream by cli/color.ts.
  */
-import { stringifyJson, type JsonValue } from '../protocol/json.js';
-import type { EventMessage } from '../protocol/messages.js';
+import { stringifyJson, type JsonValue } from '../../protocol/json.js';
+import type { EventMessage } from '../../protocol/messages.js';
+import { inert } from './inert.js';
 
 /** The part of chalk qmpsh uses; cli/color.ts gives chalk itself, or PLAIN without loading it. */
 export interface Paint {
@@ -50,7 +51,7 @@ function write(value: JsonValue, current: string, indent: string, paint: Paint, 
   if (value === null) {
     out.push(paint.gray('null'));
   } else if (typeof value === 'string') {
-    out.push(paint.green(JSON.stringify(value)));
+    out.push(paint.green(stringifyJson(value)));
   } else if (typeof value === 'number' || typeof value === 'bigint') {
     out.push(paint.yellow(String(value)));
   } else if (typeof value === 'boolean') {
@@ -77,7 +78,7 @@ function write(value: JsonValue, current: string, indent: string, paint: Paint, 
     const inner = current + indent;
     out.push('{\n');
     entries.forEach(([k, v], i) => {
-      out.push(`${inner}${paint.cyan(JSON.stringify(k))}: `);
+      out.push(`${inner}${paint.cyan(stringifyJson(k))}: `);
       write(v, inner, indent, paint, out);
       out.push(i < entries.length - 1 ? ',\n' : '\n');
     });
@@ -88,8 +89,11 @@ function write(value: JsonValue, current: string, indent: string, paint: Paint, 
 /** The event's own timestamp as ISO 8601 with microseconds (UTC). */
 export function eventTime(event: EventMessage): string {
   const ts = event.timestamp;
-  if (!ts || typeof ts.seconds !== 'number' || ts.seconds < 0) return '-';
-  const iso = new Date(ts.seconds * 1000).toISOString(); // 2026-11-25T03:33:00.000Z
+  if (!ts || typeof ts.seconds !== 'number' || !(ts.seconds >= 0)) return '-';
+  const date = new Date(ts.seconds * 1000);
+  // A peer may send any number: past year 275760 there is no date to show.
+  if (Number.isNaN(date.getTime())) return `${ts.seconds}s`;
+  const iso = date.toISOString(); // 2026-11-25T03:33:00.000Z
   const micro = String(Math.max(0, Math.trunc(ts.microseconds ?? 0))).padStart(6, '0');
   return `${iso.slice(0, 19)}.${micro}Z`;
 }
@@ -97,7 +101,8 @@ export function eventTime(event: EventMessage): string {
 /** One line for an event on stderr: `event STOP 2026-...Z {"data"}`. */
 export function eventLine(event: EventMessage, paint: Paint): string {
   const data = event.data !== undefined ? ` ${compactJson(event.data)}` : '';
-  return `${paint.dim('event')} ${paint.bold(colourForEvent(event.event, paint)(event.event))} ${paint.dim(eventTime(event))}${data}`;
+  const name = inert(String(event.event));
+  return `${paint.dim('event')} ${paint.bold(colourForEvent(name, paint)(name))} ${paint.dim(eventTime(event))}${data}`;
 }
 
 function colourForEvent(name: string, paint: Paint): (text: string) => string {

@@ -1,28 +1,58 @@
 /**
- * The CLI's streams: data on stdout, everything else on stderr. A closed
+ * The one output sink. Data on stdout, everything else on stderr; a closed
  * stdout (`qmpsh ... | head -1`) ends output quietly instead of failing.
+ *
+ * Every string that leaves through here is made inert (output/inert.ts): C0
+ * controls but newline and tab, DEL, C1 and bidi controls are shown as
+ * visible escapes, whoever wrote them (QEMU, a guest, a hostile peer). Our
+ * own colours (SGR) pass where the stream has colour on; text that is peer
+ * text as a whole (HMP output, error descriptions) passes no escape at all.
+ * No other file under src/cli/ writes to process.stdout or process.stderr
+ * (test/cli/structure.test.ts checks it).
  */
-import type { Paint } from './format.js';
 import { paintsFor, type ColorSettings } from './color.js';
+import type { Paint } from './format.js';
+import { inert, inertKeepingSgr } from './inert.js';
 
 export interface Io {
+  /** A line of our formatting (JSON, tables, coloured text) on stdout. */
   out(line: string): void;
+  /** Peer text as it is (HMP output): no colour of ours, nothing live. */
+  outText(text: string): void;
+  /** Text of ours, exactly (completion scripts). */
   outRaw(text: string): void;
+  /** A line of ours on stderr. */
   err(line: string): void;
+  /** `qmpsh: warning: MESSAGE`. */
   warn(message: string): void;
+  /** `qmpsh: MESSAGE` (an error). */
+  error(message: string): void;
+  /**
+   * Our own terminal control sequences (redrawing a table in place) on
+   * stdout, only when it is a terminal. The one way to write one.
+   */
+  control(sequence: string): void;
+  /** Resolves when what was written to stdout so far is handed to the system. */
+  flush(): Promise<void>;
   readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
   readonly outPaint: Paint;
   readonly errPaint: Paint;
+  /** The stream, for node:readline and the spinner, which write on their own. */
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
 }
 
 export async function processIo(settings: ColorSettings): Promise<Io> {
+  const stdout = process.stdout;
+  const stderr = process.stderr;
   let stdoutClosed = false;
   let corked = false;
   const uncork = () => {
     corked = false;
-    process.stdout.uncork();
+    stdout.uncork();
   };
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') {
       stdoutClosed = true;
       return;
@@ -30,31 +60,46 @@ export async function processIo(settings: ColorSettings): Promise<Io> {
     throw err;
   });
   // stderr closed too: nothing left to tell anyone.
-  process.stderr.on('error', () => {});
+  stderr.on('error', () => {});
   const paints = await paintsFor(process, settings);
+  const outSafe = paints.out.level > 0 ? inertKeepingSgr : inert;
+  const errSafe = paints.err.level > 0 ? inertKeepingSgr : inert;
+  const write = (text: string) => {
+    if (stdoutClosed || text === '') return;
+    // Lines written in one tick go out in one write (a batch prints thousands).
+    if (!corked) {
+      corked = true;
+      stdout.cork();
+      process.nextTick(uncork);
+    }
+    stdout.write(text);
+  };
   const errPaint = paints.err;
   return {
-    out(line) {
-      if (stdoutClosed) return;
-      // Lines written in one tick go out in one write (a batch prints thousands).
-      if (!corked) {
-        corked = true;
-        process.stdout.cork();
-        process.nextTick(uncork);
-      }
-      process.stdout.write(`${line}\n`);
+    out: (line) => write(`${outSafe(line)}\n`),
+    outText: (text) => write(inert(text)),
+    outRaw: (text) => write(text),
+    err: (line) => void stderr.write(`${errSafe(line)}\n`),
+    warn: (message) => void stderr.write(`${errPaint.yellow('qmpsh: warning:')} ${inert(message)}\n`),
+    error: (message) => void stderr.write(`${errPaint.red('qmpsh:')} ${inert(message)}\n`),
+    control: (sequence) => {
+      if (stdout.isTTY) write(sequence);
     },
-    outRaw(text) {
-      if (!stdoutClosed && text !== '') process.stdout.write(text);
+    flush: () =>
+      new Promise<void>((resolve) => {
+        if (corked) uncork();
+        if (stdoutClosed || !stdout.writableNeedDrain) resolve();
+        else stdout.once('drain', () => resolve());
+      }),
+    get stdoutIsTTY() {
+      return Boolean(stdout.isTTY);
     },
-    err(line) {
-      process.stderr.write(`${line}\n`);
+    get stderrIsTTY() {
+      return Boolean(stderr.isTTY);
     },
-    warn(message) {
-      process.stderr.write(`${errPaint.yellow('qmpsh: warning:')} ${message}\n`);
-    },
-    stdoutIsTTY: Boolean(process.stdout.isTTY),
     outPaint: paints.out,
     errPaint,
+    stdout,
+    stderr,
   };
 }

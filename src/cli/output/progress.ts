@@ -4,7 +4,9 @@
  * bar, percent, bytes, rate and ETA, redrawn in place; anywhere else an NDJSON
  * line at a steady interval (and one at every status change), no animation.
  */
-import { RateTracker } from '../jobs/model.js';
+import { RateTracker } from '../../jobs/model.js';
+import { stringifyJson } from '../../protocol/json.js';
+import { inert } from './inert.js';
 
 export interface ProgressSample {
   /** What is progressing: "backup job0", "migration". */
@@ -25,14 +27,17 @@ export interface ProgressReporter {
 
 export interface ProgressStream {
   isTTY?: boolean;
+  /** With several targets: each line says which. */
+  tag?: string;
   write(text: string): boolean;
 }
 
 export async function progressReporter(
   stream: ProgressStream,
-  options: { intervalMs?: number; now?: () => number; color?: boolean } = {},
+  options: { intervalMs?: number; now?: () => number; color?: boolean; tag?: string } = {},
 ): Promise<ProgressReporter> {
   const now = options.now ?? Date.now;
+  const tag = options.tag ?? stream.tag;
   const rates = new Map<string, RateTracker>();
   const measure = (s: ProgressSample) => {
     const tracker = rates.get(s.label) ?? new RateTracker();
@@ -45,25 +50,34 @@ export async function progressReporter(
 
   if (stream.isTTY) {
     const { default: ora } = await import('ora');
-    const spinner = ora({ stream: stream as NodeJS.WritableStream, text: 'starting', color: 'cyan', isEnabled: true }).start();
+    // discardStdin off: ora would otherwise put the terminal in raw mode, and
+    // Ctrl-C, Ctrl-\\ and Ctrl-Z would no longer reach qmpsh as signals.
+    const spinner = ora({
+      stream: stream as NodeJS.WritableStream,
+      text: 'starting',
+      color: 'cyan',
+      isEnabled: true,
+      discardStdin: false,
+    }).start();
     return {
       update(s) {
         const { rate, eta, percent } = measure(s);
         const extra = Object.entries(s.extra ?? {})
           .map(([k, v]) => `${k} ${k.includes('rate') ? `${bytes(v)}/s` : v}`)
           .join(' ');
+        // Labels and states come from the peer: nothing in them may be live.
         spinner.text =
-          `${s.label} ${bar(percent)} ${percent.toFixed(1)}% ${bytes(s.done)}/${bytes(s.total)} ` +
-          `${bytes(rate)}/s ETA ${duration(eta)} ${s.status}${extra ? ` ${extra}` : ''}`;
+          `${inert(s.label)} ${bar(percent)} ${percent.toFixed(1)}% ${bytes(s.done)}/${bytes(s.total)} ` +
+          `${bytes(rate)}/s ETA ${duration(eta)} ${inert(s.status)}${extra ? ` ${extra}` : ''}`;
       },
       note(text) {
         spinner.clear();
-        stream.write(`${text}\n`);
+        stream.write(`${inert(text)}\n`);
         spinner.render();
       },
       finish(ok, text) {
-        if (ok) spinner.succeed(text);
-        else spinner.fail(text);
+        if (ok) spinner.succeed(inert(text));
+        else spinner.fail(inert(text));
       },
     };
   }
@@ -77,8 +91,9 @@ export async function progressReporter(
       if (last && now() - last.at < interval && last.status === s.status) return;
       lastAt.set(s.label, { at: now(), status: s.status });
       stream.write(
-        `${JSON.stringify({
+        `${stringifyJson({
           time: new Date(now()).toISOString(),
+          ...(tag !== undefined ? { target: tag } : {}),
           progress: s.label,
           status: s.status,
           done: s.done,
@@ -91,7 +106,8 @@ export async function progressReporter(
       );
     },
     note(text) {
-      stream.write(`${JSON.stringify({ time: new Date(now()).toISOString(), note: text })}\n`);
+      const tagged = tag !== undefined ? { target: tag } : {};
+      stream.write(`${stringifyJson({ time: new Date(now()).toISOString(), ...tagged, note: text })}\n`);
     },
     finish() {},
   };
@@ -119,4 +135,12 @@ export function duration(seconds: number | undefined): string {
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/**
+ * Progress of one of several targets: NDJSON lines on stderr, each with its
+ * target (several spinners cannot share one line).
+ */
+export function progressReporterTagged(io: { err(line: string): void }, target: string): ProgressStream {
+  return { isTTY: false, tag: target, write: (text) => (io.err(text.replace(/\n$/, '')), true) };
 }

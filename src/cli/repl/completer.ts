@@ -4,10 +4,7 @@
  * Argument completion plugs in through `ArgumentCompleter` (the schema issue
  * fills it); until then arguments complete to nothing.
  */
-export interface ArgumentCompleter {
-  /** Candidates for the word being typed after `command` (`words` are those before it). */
-  complete(command: string, words: string[], partial: string): string[];
-}
+import type { ArgumentCompleter } from '../completion/arguments.js';
 
 export interface CompletionSources {
   qmpCommands: () => readonly string[];

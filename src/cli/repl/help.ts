@@ -1,5 +1,5 @@
 /** qmpsh's own REPL commands. They start with '.', which no QMP command name can. */
-import type { Paint } from '../format.js';
+import type { Paint } from '../output/format.js';
 
 export const SHELL_COMMANDS: ReadonlyArray<{ name: string; usage: string; what: string }> = [
   { name: 'help', usage: '.help [NAME]', what: 'this help; with a command or event name, its description (also: help NAME)' },

@@ -9,22 +9,23 @@
 import readline from 'node:readline';
 import { formatAddress } from '../../address.js';
 import { CommandError, InterruptedError, QmpError } from '../../errors.js';
-import { runHmp } from '../../hmp.js';
-import type { JsonValue } from '../../protocol/json.js';
-import { greetingVersion, type EventMessage, type JsonObject } from '../../protocol/messages.js';
+import { isQuitHmp, runHmp } from '../../hmp.js';
+import { greetingVersion, type EventMessage, type JsonObject, type Request } from '../../protocol/messages.js';
 import { needsMoreInput, parseStatement } from '../../shell/line.js';
 import { parseArguments, parseRequest, parseWords } from '../../shell/parse.js';
 import { typedTransactionAction } from '../../schema/typed-args.js';
 import { tokenizeComplete } from '../../shell/tokenize.js';
-import { compactJson, eventLine, prettyJson } from '../format.js';
-import type { Io } from '../io.js';
-import type { CliOptions } from '../program.js';
-import { cliSession, displayedWire, wireLine } from '../session.js';
+import { check, send, type Sent } from '../core/gate.js';
+import { messageWithHint } from '../core/hints.js';
+import { displayedWire, openSession, wireLine, type Runtime } from '../core/session.js';
+import type { Mode } from '../options/decide.js';
+import { compactJson, eventLine, prettyJson } from '../output/format.js';
+import { inert } from '../output/inert.js';
 import { lineHasSecret } from '../../secrets.js';
 import { complete } from './completer.js';
 import { historyPath, MAX_ENTRIES, openHistory } from './history.js';
 import { installReverseSearch } from './search.js';
-import { SchemaArgumentCompleter, type LiveNameSets } from './arg-completer.js';
+import { SchemaArgumentCompleter, type LiveNameSets } from '../completion/arguments.js';
 import { fetchLiveNames } from './live-names.js';
 import type { Schema } from '../../schema/schema.js';
 import { SHELL_COMMANDS } from './help.js';
@@ -56,14 +57,20 @@ const STATE_BY_EVENT: Record<string, string> = {
   GUEST_PANICKED: 'guest-panicked',
 };
 
-export async function runRepl(options: CliOptions, io: Io, version: string): Promise<void> {
-  const session = cliSession({ ...options, json: false, verbose: false }, io, { events: 'none' });
+type Repl = Extract<Mode, { kind: 'repl' }>;
+
+export async function runRepl(mode: Repl, rt: Runtime, target: string, version: string): Promise<void> {
+  const { io, common } = rt;
+  // -v is the shell's own (.verbose switches it); --log, masking, timeouts are the factory's.
+  const session = openSession(rt, target, { events: 'none', verbose: false });
   const { client } = session;
   const paint = io.outPaint;
-  const settings: ReplSettings = { verbose: options.verbose, hmpMode: false, showEvents: true, pretty: options.pretty ?? true };
+  /** The prompt has been shown once: say() redraws it (declared first: -v speaks during the negotiation). */
+  let prompting = false;
+  const settings: ReplSettings = { verbose: common.verbose, hmpMode: false, showEvents: true, pretty: mode.pretty ?? true };
   client.on('wire', (m) => {
     // Completion's own look-ups (schema, live names) stay out of the trace.
-    if (settings.verbose && !m.internal) say(paint.dim(wireLine(displayedWire(m, options.showSecrets))));
+    if (settings.verbose && !m.internal) say(paint.dim(wireLine(displayedWire(m, common.showSecrets))));
   });
 
   // Events from the first moment on (they may share a read with the
@@ -73,12 +80,16 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
   onEvent = (event) => early.push(event);
   client.on('event', (event: EventMessage) => onEvent(event));
   await session.open();
-  const [commands, status] = await Promise.all([
-    client.execute('query-commands').catch(() => []),
-    client.execute('query-status').catch(() => ({ status: 'unknown' })),
-  ]);
+  // A guest agent has neither (it would answer CommandNotFound).
+  const [commands, status] = common.agent
+    ? [[], {}]
+    : await Promise.all([
+        client.execute('query-commands').catch(() => []),
+        client.execute('query-status').catch(() => ({ status: 'unknown' })),
+      ]);
   const qmpCommands = (commands as Array<{ name: string }>).map((c) => c.name).filter((n) => n !== 'qmp_capabilities');
-  let runState = String((status as JsonObject).status ?? 'unknown');
+  // Peer text, shown in the prompt: never live.
+  let runState = common.agent ? 'agent' : inert(String((status as JsonObject).status ?? 'unknown'));
   let hmpCommands: string[] | undefined;
   let schema: Schema | undefined;
   let live: LiveNameSets = { devices: [], nodes: [], jobs: [], ids: [] };
@@ -94,7 +105,7 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
 
   const rl = readline.createInterface({
     input: process.stdin,
-    output: process.stdout,
+    output: io.stdout,
     terminal: true,
     history: history.entries,
     historySize: MAX_ENTRIES,
@@ -118,7 +129,7 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
   installReverseSearch(rl);
   rl.on('history', () => {}); // entries are saved as they are run, below
 
-  const label = formatAddress(client.address).split('/').pop() as string;
+  const label = inert(formatAddress(client.address).split('/').pop() as string);
   const prompt = () => {
     if (pendingLines.length > 0) return paint.dim('... ');
     const colour = runState === 'running' ? paint.green : runState === 'paused' ? paint.yellow : paint.red;
@@ -134,15 +145,16 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
 
   /** Prints text above the prompt (if one is shown), then redraws prompt and line. */
   function say(text: string, stream: 'out' | 'err' = 'out'): void {
-    const promptShown = !busy && !ended && !draining;
+    // Before the prompt exists (-v shows the negotiation), there is nothing to redraw.
+    const promptShown = prompting && !busy && !ended && !draining;
     if (promptShown) {
       const rows = rl.getCursorPos().rows;
-      readline.moveCursor(process.stdout, 0, -rows);
-      readline.cursorTo(process.stdout, 0);
-      readline.clearScreenDown(process.stdout);
+      readline.moveCursor(io.stdout, 0, -rows);
+      readline.cursorTo(io.stdout, 0);
+      readline.clearScreenDown(io.stdout);
     }
-    if (stream === 'out') process.stdout.write(`${text}\n`);
-    else process.stderr.write(`${text}\n`);
+    if (stream === 'out') io.out(text);
+    else io.err(text);
     if (promptShown) showPrompt();
   }
   const sayError = (message: string) => say(io.errPaint.red(message), 'err');
@@ -170,7 +182,8 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
     // Off the prompt line first (a prompt is shown unless a command was running).
     const promptShown = !busy && !draining;
     ended = true;
-    if (message) process.stderr.write(`${promptShown ? '\n' : ''}${message}\n`);
+    if (promptShown && message) io.err('');
+    if (message) io.error(message);
     process.exitCode = code;
     busy?.abort();
     session.close();
@@ -180,10 +193,10 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
 
   client.on('close', (error?: QmpError) => {
     if (quitting) {
-      process.stdout.write('QEMU has quit.\n');
+      io.out('QEMU has quit.');
       end(0);
     } else {
-      end(4, `${io.errPaint.red('qmpsh:')} ${error?.message ?? 'QEMU closed the connection'}`);
+      end(4, error ? messageWithHint(error) : 'QEMU closed the connection');
     }
   });
 
@@ -232,13 +245,13 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
     if (!settings.hmpMode && needsMoreInput(text)) return;
     pendingLines = [];
     // A line with a password in it is run but not written to the history file.
-    if (text.trim() && (options.showSecrets || !lineHasSecret(text))) history.add(text);
+    if (text.trim() && (common.showSecrets || !lineHasSecret(text))) history.add(text);
     try {
       await handleStatement(text);
     } catch (err) {
       if (err instanceof InterruptedError) sayError(`interrupted: ${err.message}`);
-      else if (err instanceof CommandError) sayError(err.message);
-      else if (err instanceof QmpError) sayError(`${err.message}`);
+      else if (err instanceof CommandError) sayError(inert(err.message));
+      else if (err instanceof QmpError) sayError(inert(messageWithHint(err)));
       else throw err;
     }
   }
@@ -267,9 +280,11 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
       case 'shell':
         return shellCommand(trimmed);
       case 'qmp': {
-        const { execute, arguments: args } = await session.schema.request(statement.call);
-        if (execute === 'quit' && !(await confirmQuit())) return;
-        return qmp(execute, args);
+        // Refused before anything is asked or typed: the gate says no either way.
+        check({ kind: 'qmp', call: statement.call }, session.readOnly);
+        const request = await session.schema.request(statement.call);
+        if (request.execute === 'quit' && !(await confirmQuit())) return;
+        return qmp(request);
       }
     }
   }
@@ -281,7 +296,7 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
       transaction = undefined;
       const args: JsonObject = { actions: tx.actions };
       if (Object.keys(tx.properties).length > 0) args.properties = tx.properties;
-      return qmp('transaction', args);
+      return qmp({ execute: 'transaction', arguments: args });
     }
     const [type, ...words] = tokenizeComplete(line) as [string, ...string[]];
     // Typed by the schema when there is one (the action union, by `type`), else by look.
@@ -303,24 +318,28 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
     }
   }
 
-  async function qmp(execute: string, args: JsonObject | undefined): Promise<void> {
-    if (execute === 'quit') quitting = true;
-    let value: JsonValue;
+  /** Every request the user typed goes through the gate (core/gate.ts), as in every mode. */
+  async function qmp(request: Request): Promise<void> {
+    const quits = request.execute === 'quit';
+    if (quits) quitting = true;
+    let sent: Sent;
     try {
-      value = await withBusy((signal) => client.execute(execute, args, { signal }));
+      sent = await withBusy((signal) => send(session, { kind: 'request', request }, signal));
     } catch (err) {
-      if (execute === 'quit') quitting = false;
+      if (quits) quitting = false;
       throw err;
     }
-    say(settings.pretty ? prettyJson(value, paint) : compactJson(value));
+    if (sent.kind === 'qmp') say(settings.pretty ? prettyJson(sent.value, paint) : compactJson(sent.value));
   }
 
   async function hmp(commandLine: string): Promise<void> {
-    const quits = /^\s*(q|quit)\s*$/.test(commandLine);
+    check({ kind: 'hmp', commandLine }, session.readOnly);
+    const quits = isQuitHmp(commandLine);
     if (quits && !(await confirmQuit())) return;
     if (quits) quitting = true;
-    const text = await withBusy((signal) => runHmp(client, commandLine, { signal }));
-    if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    const sent = await withBusy((signal) => send(session, { kind: 'hmp', commandLine }, signal));
+    const text = sent.kind === 'hmp' ? sent.text : '';
+    if (text) io.outText(text.endsWith('\n') ? text : `${text}\n`);
   }
 
   /** The VM's names for completion, fetched in the background. */
@@ -350,14 +369,15 @@ export async function runRepl(options: CliOptions, io: Io, version: string): Pro
     });
   }
 
-  const qemuVersion = greetingVersion(client.greeting);
-  process.stdout.write(
-    `${paint.bold(`qmpsh ${version}`)}: QEMU ${qemuVersion} at ${formatAddress(client.address)}\n` +
-      `${paint.dim('Type .help for help, Tab to complete, Ctrl-D to leave.')}\n`,
-  );
+  // A guest agent sends no greeting (and so names no version).
+  const qemuVersion = common.agent ? 'guest agent' : greetingVersion(client.greeting);
+  // The greeting's version and package are the peer's words: inert.
+  io.out(`${paint.bold(`qmpsh ${version}`)}: ${common.agent ? '' : 'QEMU '}${inert(qemuVersion)} at ${inert(formatAddress(client.address))}`);
+  io.out(paint.dim('Type .help for help, Tab to complete, Ctrl-D to leave.'));
   if (history.problem) io.warn(history.problem);
   // The run state came from query-status, after these: print them, keep the state.
-  for (const event of early.splice(0)) if (settings.showEvents) process.stdout.write(`${eventLine(event, paint)}\n`);
+  for (const event of early.splice(0)) if (settings.showEvents) io.out(eventLine(event, paint));
+  prompting = true;
   showPrompt();
   // For completion and help: in the background, never in the way of a command.
   void session.schema.full().then((s) => (schema = s));

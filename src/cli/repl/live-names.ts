@@ -6,13 +6,14 @@
  */
 import type { QmpClient } from '../../session.js';
 import type { JsonObject } from '../../protocol/messages.js';
-import type { LiveNameSets } from './arg-completer.js';
+import type { LiveNameSets } from '../completion/arguments.js';
+import { internal, type InternalCommand } from '../core/internal.js';
 
 type Rows = Array<Record<string, unknown>> | undefined;
 
 export async function fetchLiveNames(client: QmpClient): Promise<LiveNameSets> {
-  const get = (command: string, args?: JsonObject) =>
-    client.execute(command, args, { internal: true }).catch(() => []) as Promise<unknown>;
+  const get = (command: InternalCommand, args?: JsonObject) =>
+    internal(client, command, args, { internal: true }).catch(() => []) as Promise<unknown>;
   const [block, nodes, jobs, peripherals] = (await Promise.all([
     get('query-block'),
     get('query-named-block-nodes'),

@@ -3,7 +3,7 @@ import { UsageError } from '../../errors.js';
 import { describeName } from '../../schema/describe.js';
 import type { Schema } from '../../schema/schema.js';
 import { tokenizeComplete } from '../../shell/tokenize.js';
-import type { Paint } from '../format.js';
+import type { Paint } from '../output/format.js';
 import { shellHelp } from './help.js';
 
 /** What the REPL's own commands switch. */

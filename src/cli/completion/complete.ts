@@ -1,0 +1,102 @@
+/**
+ * Shell completion's answers: `qmpsh --_complete LINE` (the scripts in
+ * completion/scripts.ts call it with the line up to the cursor) prints one
+ * candidate per line: options (from the option table), their values, then
+ * (with a target on the line) command names and argument names and values
+ * from that QEMU's schema, cached after the first time. `__files__` asks the
+ * shell to complete a path. Nothing is ever printed on stderr.
+ */
+import { parseAddress } from '../../address.js';
+import { Schema } from '../../schema/schema.js';
+import { QmpClient } from '../../session.js';
+import { tokenize } from '../../shell/tokenize.js';
+import { SchemaAccess } from '../core/schema-access.js';
+import { OPTIONS, optionFor } from '../options/table.js';
+import { looksLikeTarget } from '../options/targets.js';
+import { SchemaArgumentCompleter } from './arguments.js';
+
+/** Every option as typed: `--timeout`, `-v`, ... (the table's, nothing else). */
+export function optionWords(): string[] {
+  return OPTIONS.flatMap((o) => [`--${o.long}`, ...(o.short ? [`-${o.short}`] : [])]);
+}
+
+/** Candidates for the last (partial) word of `line`, one per line. */
+export async function completeLine(line: string, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const words = wordsOf(line.trimStart());
+  if (/\s$/.test(line) || words.length <= 1) words.push('');
+  words.shift(); // the program's name
+  let partial = words.pop() as string;
+  const previous = words[words.length - 1];
+  const previousSpec = previous?.startsWith('-') ? optionFor(previous) : undefined;
+  let valueSpec = previousSpec?.value ? previousSpec : undefined;
+  // `--option=value`: the value, answered as whole words (`--completion=bash`).
+  let wrap = '';
+  const inline = /^(--[A-Za-z0-9][A-Za-z0-9-]*)=/.exec(partial);
+  if (inline && optionFor(inline[1] as string)?.value) {
+    valueSpec = optionFor(inline[1] as string);
+    wrap = inline[0];
+    partial = partial.slice(wrap.length);
+  }
+  const wrapped = (names: string[]) => names.filter((n) => n.startsWith(partial)).map((n) => wrap + n);
+
+  // After `--` (with --launch) comes QEMU's command line: not ours.
+  if (words.includes('--')) return [];
+  const positionals: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] as string;
+    if (w.startsWith('-')) {
+      const spec = optionFor(w);
+      if (spec?.value && !spec.optionalValue) i++;
+      continue;
+    }
+    positionals.push(w);
+  }
+  if (valueSpec && (wrap || !valueSpec.optionalValue)) {
+    const how = valueSpec.complete ?? 'none';
+    if (Array.isArray(how)) return wrapped(how as string[]);
+    if (how === 'files') return ['__files__'];
+    if (how === 'none') return [];
+  }
+  if (partial.startsWith('-')) return optionWords().filter((o) => o.startsWith(partial));
+
+  const hasTarget = positionals.length > 0 && !(env.QMPSH_TARGET && !looksLikeTarget(positionals[0] as string));
+  const target = hasTarget ? (positionals.shift() as string) : env.QMPSH_TARGET;
+  if (!target) return wrap ? [] : ['__files__'];
+  // More targets (fan-out) may follow the first one.
+  while (positionals.length > 0 && looksLikeTarget(positionals[0] as string) && !(positionals[0] as string).includes('=')) positionals.shift();
+  if (positionals.length === 0 && !previousSpec && !wrap && (partial.includes('/') || partial.startsWith('.'))) return ['__files__'];
+  const schema = await schemaOf(target);
+  if (!schema) return [];
+  if (valueSpec?.complete === 'events') return wrapped(schema.events);
+  if (valueSpec?.complete === 'names') return wrapped([...schema.commands, ...schema.events]);
+  const command = positionals.shift();
+  if (command === undefined) return schema.commands.filter((c) => c.startsWith(partial));
+  const completer = new SchemaArgumentCompleter(() => schema, () => ({ devices: [], nodes: [], jobs: [], ids: [] }));
+  return completer.complete(command, positionals, partial);
+}
+
+/**
+ * The line's words as the shell will pass them: quotes and backslashes
+ * removed. The word being typed may still be inside a quote (`'driver=nu`):
+ * it is taken as if the quote were closed.
+ */
+function wordsOf(line: string): string[] {
+  for (const close of ['', "'", '"']) {
+    const tokens = tokenize(line + close);
+    if (tokens.ok) return tokens.words;
+  }
+  return line.trim().split(/\s+/).filter(Boolean);
+}
+
+/** The target's schema: the cache, else fetched once (quickly, or not at all). */
+async function schemaOf(target: string): Promise<Schema | undefined> {
+  let client: QmpClient | undefined;
+  try {
+    client = await QmpClient.connect(parseAddress(target), { connectTimeoutMs: 1000, commandTimeoutMs: 3000 });
+    return await new SchemaAccess(client, { validate: true, warn: () => {}, note: () => {} }).full();
+  } catch {
+    return undefined;
+  } finally {
+    client?.close();
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * Error -> what to do, in the CLI's words. The library's errors say which of
+ * its settings is involved (QmpError.hint) and never name a flag; this table
+ * names the flag. The compiler checks that every hint has its words.
+ */
+import type { QmpError, QmpHint } from '../../errors.js';
+
+const FLAG_HINTS: Record<QmpHint, string> = {
+  connectTimeoutMs: 'raise the limit with --connect-timeout',
+  commandTimeoutMs: 'raise the limit with --timeout',
+  maxMessageBytes: 'raise the limit with --max-message-size',
+  waitForSocketMs: 'raise the wait with --wait-socket',
+  schema: 'qmpsh TARGET --describe lists them; in the shell: help',
+};
+
+export function hintFor(error: QmpError): string | undefined {
+  return error.hint ? FLAG_HINTS[error.hint] : undefined;
+}
+
+/** The message with its hint, as printed on one line. */
+export function messageWithHint(error: QmpError): string {
+  const hint = hintFor(error);
+  return `${error.message.replace(/\s*\n\s*/g, ' ')}${hint ? ` (${hint})` : ''}`;
+}

@@ -1,0 +1,30 @@
+/**
+ * What qmpsh asks QEMU for itself, not on a user's behalf: look-ups for
+ * completion and progress, and the verbs --wait uses on the job or migration
+ * it started (which the gate let through as the user's command). The names
+ * are a closed list the compiler checks: a user's request cannot come this
+ * way, it goes through the gate (core/gate.ts).
+ */
+import type { JsonValue } from '../../protocol/json.js';
+import type { JsonObject } from '../../protocol/messages.js';
+import type { ExecuteOptions, QmpClient } from '../../session.js';
+
+export type InternalCommand =
+  | 'query-jobs'
+  | 'query-migrate'
+  | 'query-block'
+  | 'query-named-block-nodes'
+  | 'qom-list'
+  | 'job-dismiss'
+  | 'job-complete'
+  | 'job-cancel'
+  | 'migrate_cancel';
+
+export function internal(
+  client: QmpClient,
+  name: InternalCommand,
+  args?: JsonObject,
+  options?: ExecuteOptions,
+): Promise<JsonValue> {
+  return client.execute(name, args, options);
+}

@@ -1,0 +1,84 @@
+/**
+ * Which words are targets, and what a glob among them names. One decision
+ * each, used by parsing, fan-out and completion alike.
+ *
+ * Globs have the shell's meaning (src/glob.ts: `*`, `?`, `[a-z]`, `[!a]`,
+ * backslash escapes). A path that exists is taken literally first, and a
+ * `unix:` target is never a glob: a socket named `vm[1].qmp` is reachable as
+ * `vm[1].qmp` (it exists) and as `unix:vm[1].qmp`.
+ */
+import fs from 'node:fs';
+import { UsageError } from '../../errors.js';
+import { expandPathGlob, hasGlob } from '../../glob.js';
+import { expandRemoteGlob, formatSshTarget, parseSshTarget } from '../../transport/ssh.js';
+
+const HOST_PORT_LIKE = /^(\[[0-9A-Fa-f:.%\w-]+\]|[A-Za-z0-9._-]+):\d+$/;
+
+/** Does this word name a target rather than a command? Command names hold no '/' or ':'. */
+export function looksLikeTarget(word: string): boolean {
+  if (word.startsWith('{')) return false;
+  return word.includes('/') || /^(unix|tcp|ssh):/.test(word) || HOST_PORT_LIKE.test(word);
+}
+
+/** A target that names several sockets (fan-out), not one. */
+export function isGlobTarget(target: string): boolean {
+  if (target.startsWith('unix:') || target.startsWith('tcp:') || target.startsWith('listen:')) return false;
+  if (target.startsWith('ssh://')) return hasGlob(parseSshTarget(target)?.path ?? '');
+  if (!hasGlob(target)) return false;
+  return !exists(target);
+}
+
+function exists(path: string): boolean {
+  try {
+    fs.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The words of a command line -> targets and the rest (command and its
+ * arguments). With $QMPSH_TARGET set the TARGET may be left out: then the
+ * first word is the command. A first word that looks like a target still is one.
+ */
+export function resolveTargets(words: readonly string[], env: NodeJS.ProcessEnv): { targets: string[]; rest: string[] } {
+  const fallback = env.QMPSH_TARGET;
+  const [first] = words;
+  if (first === undefined || (fallback && !looksLikeTarget(first))) {
+    if (!fallback) throw new UsageError('no TARGET given: name a QMP socket (or host:port), or set QMPSH_TARGET');
+    return { targets: [fallback], rest: [...words] };
+  }
+  // More targets may follow the first (fan-out): words that look like targets, not key=value.
+  let i = 1;
+  while (i < words.length && looksLikeTarget(words[i] as string) && !/^[^/]*=/.test(words[i] as string)) i++;
+  return { targets: words.slice(0, i), rest: words.slice(i) };
+}
+
+export interface ExpandedTarget {
+  /** As shown and tagged. */
+  target: string;
+  /** As connected to: a path found by a glob is a path, whatever it looks like (`vm:1`). */
+  address: string;
+  /** A glob that matched nothing: reported as that target's error. */
+  missing?: boolean;
+}
+
+/** Globs expanded (sorted, as the shell would), literal targets as given. */
+export function expandTargets(targets: readonly string[]): ExpandedTarget[] {
+  return targets.flatMap((t): ExpandedTarget[] => {
+    if (!isGlobTarget(t)) return [{ target: t, address: t }];
+    if (t.startsWith('ssh://')) {
+      // Globs on the remote side: the remote shell expands them.
+      const remote = parseSshTarget(t);
+      const found = remote ? expandRemoteGlob(remote) : [];
+      return found.length && remote
+        ? found.map((f) => ({ target: formatSshTarget(remote, f), address: formatSshTarget(remote, f) }))
+        : [{ target: t, address: t, missing: true }];
+    }
+    const found = expandPathGlob(t);
+    return found.length
+      ? found.map((path) => ({ target: path, address: `unix:${path}` }))
+      : [{ target: t, address: t, missing: true }];
+  });
+}
