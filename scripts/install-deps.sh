@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs from Debian, when missing: QEMU (the tests' real peer), tmux (the
 # REPL tests drive a real terminal), socat (the benchmark's baseline), the
-# guest agent (--agent tests) and OpenSSH (ssh:// targets, tested against a
-# local sshd).
+# guest agent (--agent tests), OpenSSH (ssh:// targets, tested against a
+# local sshd), and zsh and fish (completion is tested in each real shell).
 set -euo pipefail
 need=()
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
@@ -11,6 +11,8 @@ command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v qemu-ga >/dev/null 2>&1 || [ -x /usr/sbin/qemu-ga ] || need+=(qemu-guest-agent)
 command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
+command -v zsh >/dev/null 2>&1 || need+=(zsh)
+command -v fish >/dev/null 2>&1 || need+=(fish)
 ((${#need[@]})) || exit 0
 echo "installing ${need[*]} (Debian packages)" >&2
 SUDO=""

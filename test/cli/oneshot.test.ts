@@ -176,7 +176,7 @@ describe('usage errors: exit 2, one line, nothing sent', () => {
     [[], /no TARGET given/],
     [['SOCK', '--events', 'stop'], /--events streams events only/],
     [['SOCK', '--events', '--count', 'x'], /--count wants a whole number/],
-    [['SOCK', '--wait-event', 'STOP', '--match', 'nopath', 'stop'], /--match wants PATH=VALUE/],
+    [['SOCK', '--wait-event', 'STOP', '--match', 'nopath', 'stop'], /--match: a match is PATH=VALUE/],
     [['SOCK', '-f', '/nonexistent/script'], /cannot read the script/],
   ])('%j', async (args, message) => {
     const r = await runCli(args.map((a) => (a === 'SOCK' ? qemu.sock : a)), { env: { NO_COLOR: '1' } });

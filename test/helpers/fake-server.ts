@@ -49,7 +49,7 @@ export interface FakeServerOptions {
    * itself with CommandNotFound (so qmpsh falls back to untyped arguments) and
    * the script never sees it.
    */
-  schema?: unknown[];
+  schema?: unknown[] | 'silent';
 }
 
 export async function fakeServer(
@@ -76,7 +76,7 @@ export async function fakeServer(
         buffer = buffer.slice(nl + 1);
         if (!line) continue;
         const request = JSON.parse(line) as FakeRequest;
-        if (request.execute === 'query-qmp-schema') {
+        if (request.execute === 'query-qmp-schema' && options.schema !== 'silent') {
           socket.write(
             `${JSON.stringify(
               options.schema

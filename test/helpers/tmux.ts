@@ -44,6 +44,16 @@ export class Tmux {
     return this.tmux('capture-pane', '-p', '-t', 'test');
   }
 
+  /** The screen with its colours and attributes as escape sequences (capture-pane -e). */
+  screenWithEscapes(): string {
+    return this.tmux('capture-pane', '-p', '-e', '-t', 'test');
+  }
+
+  /** The pane's title (what an OSC 0/2 sequence would have changed). */
+  title(): string {
+    return this.tmux('display-message', '-p', '-t', 'test', '#{pane_title}').trim();
+  }
+
   /** The screen's non-empty lines. */
   lines(): string[] {
     return this.screen().split('\n').filter((l) => l.trim() !== '');
@@ -85,5 +95,14 @@ export function requireTmux(): void {
     execFileSync('tmux', ['-V']);
   } catch {
     throw new Error('tmux is needed by the REPL tests: apt-get install tmux (scripts/install-deps.sh does)');
+  }
+}
+
+/** A shell the completion tests drive for real: missing is a failure, never a skip. */
+export function requireShell(shell: 'bash' | 'zsh' | 'fish'): void {
+  try {
+    execFileSync(shell, ['-c', 'exit 0'], { stdio: 'ignore' });
+  } catch {
+    throw new Error(`${shell} is needed by the shell completion tests: apt-get install ${shell} (scripts/install-deps.sh does)`);
   }
 }

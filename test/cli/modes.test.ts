@@ -1,0 +1,162 @@
+/**
+ * The mode is decided once: every combination either works or is refused
+ * before connecting (exit 2, saying why), never silently ignored; and the
+ * modes that naturally span several targets do so, each line tagged with its
+ * target. Globs have the shell's meaning.
+ */
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startQemu, type Qemu } from '../helpers/qemu.js';
+import { runCli } from '../helpers/run-cli.js';
+
+let a: Qemu;
+let b: Qemu;
+let dir: string;
+const MiB = 1024 * 1024;
+
+beforeAll(async () => {
+  [a, b] = await Promise.all([startQemu({ monitors: ['plain', 'plain'] }), startQemu({ monitors: ['plain', 'plain'] })]);
+  dir = mkdtempSync(join(tmpdir(), 'qmpsh-modes-'));
+  symlinkSync(a.sock, join(dir, 'a.qmp'));
+  symlinkSync(b.sock, join(dir, 'b.qmp'));
+  // A socket whose name is itself a glob.
+  symlinkSync(a.sock, join(dir, 'vm[1].qmp'));
+  for (const q of [a, b]) {
+    for (const node of ['src', 'dst']) {
+      const r = await runCli([q.sockets[1] as string, 'blockdev-add', 'driver=null-co', `node-name=${node}`, `size=${8 * MiB}`]);
+      expect(r.code).toBe(0);
+    }
+  }
+});
+afterAll(async () => {
+  await Promise.all([a?.stop(), b?.stop()]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const lines = (text: string) => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+
+describe('refused before connecting (exit 2, one line), never ignored', () => {
+  // A socket that does not exist: connecting would be exit 3.
+  const NOWHERE = '/nonexistent/vm.qmp';
+  it.each([
+    [['--table', '--events'], /--table does not apply to --events/],
+    [['--until-done', 'query-status'], /--until-done does not apply to a one-shot COMMAND/],
+    [['--complete', 'query-status'], /--complete does not apply to a one-shot COMMAND.*--wait/],
+    [['--count', '1', 'query-status'], /--count does not apply/],
+    [['--keep', 'query-status'], /--keep applies to --launch only/],
+    [['--parallel', '2', 'query-status'], /--parallel <n> applies only with several targets/],
+    [['--events', '--jobs'], /--events and --jobs are different modes/],
+    [['--describe', '--wait', 'query-status'], /different modes/],
+    [['-f', '/dev/null', '--wait-event', 'STOP'], /--file does not apply to --wait-event/],
+    [['--agent', '--events'], /--agent does not apply to --events/],
+    [['--pretty', '--compact', 'query-status'], /either --pretty or --compact/],
+    [['--table', '--json', 'query-status'], /--table is its own output format/],
+    [['--event', 'STOP', 'query-status'], /--event does not apply/],
+    [['--match', 'data.x=1', 'query-status'], /--match does not apply/],
+    [['--json', '--describe'], /--json does not apply to --describe/],
+    [['--hmp', 'info status', '--wait'], /--hmp does not apply to --wait/],
+    [['--timeout', '3000000', 'query-status'], /--timeout 3000000 is too long/],
+    [['--timeout', '0.0004', 'query-status'], /below a millisecond/],
+    [['--connect-timeout', '9999999', 'query-status'], /--connect-timeout 9999999 is too long/],
+  ])('%j', async (args, message) => {
+    const r = await runCli([NOWHERE, ...args]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/^qmpsh: [^\n]+\n$/);
+  });
+
+  it('--completion takes nothing else', async () => {
+    const r = await runCli(['--completion', 'bash', NOWHERE]);
+    expect(r.code).toBe(2);
+  });
+
+  it('--launch and --listen together', async () => {
+    const r = await runCli(['--listen', join(dir, 'l.sock'), '--launch', 'query-status', '--', 'true']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/either --launch or --listen/);
+  });
+
+  it('the interactive shell takes one target', async () => {
+    // stdin not a terminal, no command: a script for each target (and an empty one is fine).
+    const r = await runCli([a.sock, b.sock], { input: '' });
+    expect(r.code).toBe(0);
+  });
+});
+
+describe('the modes that span several targets', () => {
+  it('--events: each line tagged with its target, --count per target', async () => {
+    const run = runCli([a.sock, b.sock, '--events', '--event', 'STOP', '--count', '1', '--timeout', '10']);
+    await new Promise((r) => setTimeout(r, 500));
+    for (const q of [a, b]) {
+      await runCli([q.sockets[1] as string, 'stop']);
+      await runCli([q.sockets[1] as string, 'cont']);
+    }
+    const r = await run;
+    expect(r.code, r.stderr).toBe(0);
+    const out = lines(r.stdout);
+    expect(out.map((l) => l.event)).toEqual(['STOP', 'STOP']);
+    expect(new Set(out.map((l) => l.target))).toEqual(new Set([a.sock, b.sock]));
+    expect(r.stderr).toBe('qmpsh: 2 of 2 targets succeeded\n');
+  });
+
+  it('--describe: each target describes from its own schema', async () => {
+    const r = await runCli([a.sock, b.sock, '--describe', 'query-status']);
+    expect(r.code).toBe(0);
+    const out = lines(r.stdout);
+    expect(out.map((l) => l.target)).toEqual([a.sock, b.sock]);
+    for (const l of out) expect(l.return).toMatch(/query-status\s+\(command\)/);
+  });
+
+  it('--wait: a job on each target, followed to its end; progress lines tagged', async () => {
+    const r = await runCli([a.sock, b.sock, 'blockdev-backup', 'device=src', 'target=dst', 'sync=full', 'job-id=fan1', '--wait']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = lines(r.stdout);
+    expect(out.map((l) => l.target)).toEqual([a.sock, b.sock]);
+    for (const l of out) expect(l.return).toMatchObject({ id: 'fan1', status: 'concluded', dismissed: true });
+    const progress = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    expect(new Set(progress.map((p) => p.target))).toEqual(new Set([a.sock, b.sock]));
+  });
+
+  it('--jobs: snapshots tagged with their target', async () => {
+    const r = await runCli([a.sock, b.sock, '--jobs', '--until-done']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = lines(r.stdout);
+    expect(new Set(out.map((l) => l.target))).toEqual(new Set([a.sock, b.sock]));
+    for (const l of out) expect(l).toMatchObject({ jobs: [], migration: expect.any(Object) });
+  });
+
+  it('--wait-event with --read-only refuses a command for every target, before any is touched', async () => {
+    const r = await runCli([a.sock, b.sock, '--read-only', '--wait-event', 'STOP', 'stop']);
+    expect(r.code).toBe(2);
+    for (const q of [a, b]) expect(JSON.parse((await runCli([q.sockets[1] as string, 'query-status'])).stdout).status).toBe('running');
+  });
+});
+
+describe('globs have the shell\'s meaning', () => {
+  it('[!a] excludes a.qmp', async () => {
+    const r = await runCli([join(dir, '[!a].qmp'), 'query-status']);
+    expect(r.code).toBe(0);
+    expect(lines(r.stdout).map((l) => l.target)).toEqual([join(dir, 'b.qmp')]);
+  });
+  it('[ab] and ? and * select as bash does', async () => {
+    for (const pattern of ['[ab].qmp', '?.qmp', '[a-b].qmp', '[^c].qmp']) {
+      const r = await runCli([join(dir, pattern), 'query-status']);
+      expect(lines(r.stdout).map((l) => l.target), pattern).toEqual([join(dir, 'a.qmp'), join(dir, 'b.qmp')]);
+    }
+  });
+  it('a socket named like a glob is reachable: as it is, and as unix:', async () => {
+    for (const target of [join(dir, 'vm[1].qmp'), `unix:${join(dir, 'vm[1].qmp')}`]) {
+      const r = await runCli([target, 'query-status']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ status: 'running' });
+    }
+  });
+  it('a glob that matches nothing is that target\'s error', async () => {
+    const r = await runCli([join(dir, 'zz*.qmp'), 'query-status']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/no socket matches/);
+  });
+});
