@@ -54,9 +54,11 @@ describe('fan-out', () => {
     const r = await runCli([`${dir}/vm0[0-2].qmp`, 'query-status', '--table']);
     expect(r.code).toBe(0);
     const rows = r.stdout.trimEnd().split('\n');
-    expect(rows[0]).toMatch(/^TARGET +STATUS +SINGLESTEP +RUNNING$/);
+    // The columns are the reply's members, whatever this QEMU's version has (7.2 adds singlestep).
+    const one = JSON.parse((await runCli([join(dir, 'vm00.qmp'), 'query-status'])).stdout) as Record<string, unknown>;
+    expect(rows[0]?.split(/ +/)).toEqual(['TARGET', ...Object.keys(one).map((k) => k.toUpperCase())]);
     expect(rows).toHaveLength(4);
-    for (const row of rows.slice(1)) expect(row).toMatch(/vm0\d\.qmp +running +false +true$/);
+    for (const row of rows.slice(1)) expect(row.split(/ +/)).toEqual([expect.stringMatching(/vm0\d\.qmp$/), ...Object.values(one).map(String)]);
   });
 
   it('runs a script on each target', async () => {

@@ -12,7 +12,8 @@ import { requireTmux, Tmux } from '../helpers/tmux.js';
 let qemu: Qemu;
 const MiB = 1024 * 1024;
 beforeAll(async () => {
-  qemu = await startQemu();
+  // A second monitor: --jobs holds the first while the test drives the job.
+  qemu = await startQemu({ monitors: ['plain', 'plain'] });
   for (const node of ['src', 'dst']) {
     expect((await runCli([qemu.sock, 'blockdev-add', 'driver=null-co', `node-name=${node}`, `size=${32 * MiB}`])).code).toBe(0);
   }
@@ -102,8 +103,20 @@ describe('--wait on block jobs', () => {
 
 describe('--jobs', () => {
   it('--until-done shows NDJSON snapshots and ends when the job does', async () => {
-    expect((await cli('blockdev-backup', 'device=src', 'target=dst', 'sync=full', 'job-id=b2', `speed=${16 * MiB}`)).code).toBe(0);
-    const r = await cli('--jobs', '--until-done');
+    // Slow until --jobs has shown it, then let go: no race with a loaded machine.
+    expect((await cli('blockdev-backup', 'device=src', 'target=dst', 'sync=full', 'job-id=b2', `speed=${64 * 1024}`)).code).toBe(0);
+    const child = spawn(process.execPath, [BIN, qemu.sock, '--jobs', '--until-done'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: string) => {
+        stdout += d;
+        if (stdout.includes('"b2"')) resolve();
+      }),
+    );
+    expect((await runCli([qemu.sockets[1] as string, 'block-job-set-speed', 'device=b2', 'speed=0'])).code).toBe(0);
+    const r = { code: await exited, stdout };
     expect(r.code).toBe(0);
     const snapshots = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { jobs: Array<{ id: string }> });
     expect(snapshots.length).toBeGreaterThanOrEqual(2);

@@ -1,0 +1,73 @@
+// The README's test command runs this: the whole suite against Debian 12's
+// QEMU (7.2), and every test that needs QEMU again against each other QEMU
+// installed, QEMU 10.0 from scripts/install-qemu10.sh above all. The runs go
+// in parallel (two cores: most of a test's time is waiting on QEMU, tmux or a
+// timeout), each with its own log, printed whole when it ends.
+//
+//   QMPSH_TEST_QEMUS=/path/a:/path/b   the QEMU binaries to test against (the first runs everything)
+//   CI=true                            a missing QEMU 10.0 fails the run instead of being skipped
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const QEMU10 = process.env.QMPSH_QEMU10_PREFIX
+  ? `${process.env.QMPSH_QEMU10_PREFIX}/bin/qemu-system-x86_64`
+  : '/opt/qmpsh/qemu-10.0/bin/qemu-system-x86_64';
+const QEMU_TESTS = ['test/cli', 'test/integration', 'test/repl', 'test/hardening'];
+
+function versionOf(binary) {
+  const r = spawnSync(binary, ['--version'], { encoding: 'utf8' });
+  const m = /version (\d+\.\d+\.\d+)/.exec(r.stdout ?? '');
+  return m ? m[1] : undefined;
+}
+
+const given = process.env.QMPSH_TEST_QEMUS?.split(':').filter(Boolean);
+const binaries = given ?? ['qemu-system-x86_64', ...(existsSync(QEMU10) ? [QEMU10] : [])];
+if (!given && !existsSync(QEMU10)) {
+  const say = `QEMU 10.0 is not installed (${QEMU10}): run scripts/install-qemu10.sh`;
+  if (process.env.CI) {
+    console.error(`test: ${say}; CI tests both versions`);
+    process.exit(1);
+  }
+  console.error(`test: ${say} to test it too; testing the system QEMU only`);
+}
+const runs = binaries.map((binary, i) => {
+  const version = versionOf(binary);
+  if (!version) {
+    console.error(`test: cannot run ${binary} --version`);
+    process.exit(1);
+  }
+  return { binary, version, files: i === 0 ? [] : QEMU_TESTS };
+});
+
+function run({ binary, version, files }) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...files], {
+      env: { ...process.env, QMPSH_TEST_QEMU: binary },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    child.stdout.on('data', (d) => (log += d));
+    child.stderr.on('data', (d) => (log += d));
+    child.on('close', (code) => {
+      const plain = log.replace(/\x1b\[[0-9;]*m/g, '');
+      const m = /Tests\s+(?:(\d+) failed \| )?(\d+) passed/.exec(plain);
+      resolve({ version, code, log, failed: Number(m?.[1] ?? (code ? 1 : 0)), passed: Number(m?.[2] ?? 0), seconds: (Date.now() - started) / 1000 });
+    });
+  });
+}
+
+console.log(`test: QEMU ${runs.map((r) => r.version).join(' and ')}, in parallel`);
+const results = await Promise.all(runs.map(run));
+let passed = 0;
+let failed = 0;
+for (const r of results) {
+  console.log(`\n===== QEMU ${r.version}: ${r.passed} passed, ${r.failed} failed, exit ${r.code}, ${r.seconds.toFixed(0)}s =====`);
+  console.log(r.log.trimEnd());
+  passed += r.passed;
+  failed += r.failed;
+}
+const bad = results.filter((r) => r.code !== 0);
+for (const r of results) console.log(`QEMU ${r.version}: ${r.passed} passed, ${r.failed} failed`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exitCode = bad.length ? 1 : 0;
