@@ -11,7 +11,10 @@ export function isReadOnlyCommand(name: string): boolean {
   return /^(x-)?query-/.test(name) || READ_ONLY_COMMANDS.has(name) || READ_ONLY_AGENT.test(name);
 }
 
-/** HMP `info ...` only (the `info` command and its abbreviation `i` are read-only). */
+/**
+ * HMP `info ...` only. (HMP `i` is not short for `info`: it reads an I/O port,
+ * which can change a device's state, e.g. drain the i8042's buffer.)
+ */
 export function isReadOnlyHmp(commandLine: string): boolean {
-  return /^\s*(info|i)(\s|$)/.test(commandLine);
+  return /^\s*info(\s|$)/.test(commandLine);
 }

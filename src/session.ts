@@ -56,6 +56,8 @@ export class QmpClient {
   private transport: Transport | undefined;
   private framer: JsonFramer;
   private stateValue: SessionState = 'connecting';
+  /** Why the session ended, when the peer ended it. */
+  private closeError: QmpError | undefined;
   private greetingValue: Greeting | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -213,6 +215,8 @@ export class QmpClient {
 
   private executeNow(command: string, args?: JsonObject, options: ExecuteOptions = {}): Promise<JsonValue> {
     if (this.stateValue !== 'ready') {
+      // After the peer went away, that is the error (not the state it left behind).
+      if (this.stateValue === 'closed' && this.closeError) return Promise.reject(this.closeError);
       return Promise.reject(
         new StateError(`cannot execute '${command}': the session is ${this.stateValue}, not ready`),
       );
@@ -462,6 +466,7 @@ export class QmpClient {
   private shutdown(error: QmpError | undefined, pendingMessage?: string): void {
     if (this.stateValue === 'closed') return;
     this.stateValue = 'closed';
+    this.closeError = error;
     this.transport?.close();
     const pendingError =
       error ?? new ConnectionClosedError(pendingMessage ?? 'the session ended before the reply came');

@@ -126,22 +126,27 @@ export class Schema {
 /** Names in `candidates` closest to `name` (edit distance, or a shared prefix), best first. */
 export function suggest(name: string, candidates: readonly string[], max = 3): string[] {
   const scored = candidates
-    .map((c) => ({ c, d: distance(name, c) }))
+    .map((c) => ({ c, d: distance(name, c), prefix: c.startsWith(name) ? 0 : 1, len: Math.abs(c.length - name.length) }))
     .filter(({ c, d }) => d <= Math.max(2, Math.floor(c.length / 3)) || c.startsWith(name) || name.startsWith(c))
-    .sort((a, b) => a.d - b.d || a.c.localeCompare(b.c));
+    // Closest first; then a name that extends what was typed (query-cpus -> query-cpus-fast);
+    // then the same length (a swap, query-stauts -> query-status, before a drop, query-stats).
+    .sort((a, b) => a.d - b.d || a.prefix - b.prefix || a.len - b.len || a.c.localeCompare(b.c));
   return scored.slice(0, max).map((s) => s.c);
 }
 
+/** Edit distance where swapping two neighbours is one edit (optimal string alignment). */
 function distance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  let before = Array.from({ length: b.length + 1 }, () => 0);
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0] as number;
-    prev[0] = i;
+    const row = [i];
     for (let j = 1; j <= b.length; j++) {
-      const up = prev[j] as number;
-      prev[j] = Math.min(up + 1, (prev[j - 1] as number) + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
+      let d = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, (before[j - 2] as number) + 1);
+      row.push(d);
     }
+    before = prev;
+    prev = row;
   }
   return prev[b.length] as number;
 }

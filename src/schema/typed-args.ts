@@ -8,6 +8,7 @@
  * (blockdev-add's `driver`) are resolved. `key:=JSON` is JSON as given; a
  * JSON-quoted value ('"on"') is a string.
  */
+import { REPLACEMENTS, replacementCommand } from './replacements.js';
 import { UsageError } from '../errors.js';
 import { parseJson, type JsonValue } from '../protocol/json.js';
 import { isObject, type JsonObject, type Request } from '../protocol/messages.js';
@@ -50,6 +51,11 @@ export function typedTransactionAction(schema: Schema, type: string, words: RawA
 export function checkCommand(schema: Schema, name: string, warn: (message: string) => void = () => {}): void {
   const command = schema.command(name);
   if (!command) {
+    // A command this QEMU no longer has: its replacement first, when this QEMU has that.
+    const replaced = replacementCommand(name);
+    if (replaced && schema.command(replaced)) {
+      throw new UsageError(`unknown command '${name}': QEMU removed it; use ${REPLACEMENTS[name]}`);
+    }
     const close = suggest(name, schema.commands);
     throw new UsageError(
       `unknown command '${name}'${close.length ? `: did you mean ${close.join(', ')}?` : ''} (this QEMU has ${schema.commands.length})`,
@@ -60,7 +66,11 @@ export function checkCommand(schema: Schema, name: string, warn: (message: strin
 }
 
 function featureNotes(features: string[] | undefined, what: string, warn: (m: string) => void): void {
-  if (features?.includes('deprecated')) warn(`${what} is deprecated: it may go away in a later QEMU`);
+  if (features?.includes('deprecated')) {
+    const name = /^command '(.*)'$/.exec(what)?.[1];
+    const instead = name !== undefined ? REPLACEMENTS[name] : undefined;
+    warn(`${what} is deprecated: it may go away in a later QEMU${instead ? `; use ${instead}` : ''}`);
+  }
   if (features?.includes('unstable')) warn(`${what} is unstable: it may change or go away without notice`);
 }
 

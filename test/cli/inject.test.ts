@@ -48,7 +48,7 @@ describe('a hostile file name through a real QEMU', () => {
 
   it('the same in the shell, whose terminal title stays', async () => {
     requireTmux();
-    const t = Tmux.start([process.execPath, BIN, qemu.sock], { NO_COLOR: '1' }, 200, 50);
+    const t = Tmux.start([process.execPath, BIN, qemu.sock], { NO_COLOR: '1', TERM: 'xterm-256color' }, 200, 50);
     try {
       await t.waitFor(/> ?$/m);
       t.type('!info block -n');

@@ -88,7 +88,7 @@ const status = async (q: Qemu) => JSON.parse((await runCli([q.sockets[1] as stri
 
 /** The REPL in a real terminal: type the lines, leave, and return what the screen showed. */
 async function repl(args: string[], lines: string[], env: Record<string, string> = {}): Promise<CliResult & { title: string }> {
-  const t = Tmux.start([process.execPath, BIN, ...args], { NO_COLOR: '', ...env }, 200, 50);
+  const t = Tmux.start([process.execPath, BIN, ...args], { NO_COLOR: '', TERM: 'xterm-256color', ...env }, 200, 50);
   try {
     await t.waitFor(/> ?$/m);
     for (const line of lines) {
@@ -323,7 +323,7 @@ async function hostile(): Promise<FakeServer> {
             reply({ status: `running${EVIL}`, running: true });
             break;
           case 'query-commands':
-            reply([{ name: 'query-status' }]);
+            reply([{ name: 'query-status' }, { name: `query-x${EVIL}` }, { name: 'query-$(touch /tmp/qmpsh-PWNED)x' }]);
             break;
           case 'human-monitor-command':
             reply(`hmp${EVIL}\r\n`);
@@ -396,6 +396,37 @@ describe('peer text never reaches the terminal live', () => {
     const r = await runCli([server.path, server.path, 'query-status', '--table'], { env: env() });
     expect(output(r)).not.toMatch(UNSAFE);
     expect(r.stdout).toMatch(/running\\x1b/);
+  });
+  it('shell completion offers no name a shell would run or show live', async () => {
+    for (const line of [`qmpsh ${server.path} `, `qmpsh ${server.path} query-`, `qmpsh ${server.path} --describe `]) {
+      const r = await runCli(['--_complete', line], { env: env() });
+      expect(r.stdout).not.toMatch(UNSAFE);
+      for (const candidate of r.stdout.split('\n').filter(Boolean)) expect(candidate).toMatch(/^[A-Za-z0-9_.+:=,@/%~-]+$/);
+      expect(r.stdout).toMatch(/query-status/); // the safe names are still offered
+    }
+  });
+  it('REPL completion drops names with control characters; the title stays', async () => {
+    requireTmux();
+    const t = Tmux.start([process.execPath, BIN, server.path], { NO_COLOR: '1', TERM: 'xterm-256color', ...env() }, 200, 50);
+    try {
+      await t.waitFor(/> ?$/m);
+      // One Tab a keystroke: readline takes two in one read for a paste.
+      t.type('que');
+      t.keys('Tab');
+      await t.waitFor(/> query-$/m);
+      t.keys('Tab');
+      await t.waitFor(/query-status/);
+      t.keys('C-u');
+      t.type('help query-');
+      t.keys('Tab');
+      await new Promise((r) => setTimeout(r, 300));
+      t.keys('Tab');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(t.title()).not.toMatch(/PWNED/);
+      expect(t.screenWithEscapes().replace(/\x1b\[[0-9;]*m/g, '')).not.toMatch(UNSAFE);
+    } finally {
+      t.close();
+    }
   });
   // launch starts a real QEMU, whose text is checked with a real QEMU in test/cli/inject.test.ts.
 });

@@ -60,6 +60,12 @@ describe('refused before connecting (exit 2, one line), never ignored', () => {
     [['--timeout', '3000000', 'query-status'], /--timeout 3000000 is too long/],
     [['--timeout', '0.0004', 'query-status'], /below a millisecond/],
     [['--connect-timeout', '9999999', 'query-status'], /--connect-timeout 9999999 is too long/],
+    [['--json', '--pretty', 'query-status'], /--json prints each message on one line/],
+    [['--compact', '--hmp', 'info status'], /--compact does not apply to --hmp/],
+    [['--no-validate', '--hmp', 'info status'], /--no-validate does not apply to --hmp/],
+    [['--agent', '--hmp', 'info status'], /a guest agent has no human monitor/],
+    [['--show-secrets', 'query-status'], /--show-secrets applies to what --log and -v show/],
+    [['--read-only', '--hmp', 'i 0x60'], /--read-only: refused HMP 'i 0x60'/],
   ])('%j', async (args, message) => {
     const r = await runCli([NOWHERE, ...args]);
     expect(r.code, r.stderr).toBe(2);
@@ -132,6 +138,17 @@ describe('the modes that span several targets', () => {
     const r = await runCli([a.sock, b.sock, '--read-only', '--wait-event', 'STOP', 'stop']);
     expect(r.code).toBe(2);
     for (const q of [a, b]) expect(JSON.parse((await runCli([q.sockets[1] as string, 'query-status'])).stdout).status).toBe('running');
+  });
+});
+
+describe('targets named as they are', () => {
+  it('sockets in the current directory fan out like paths', async () => {
+    const r = await runCli(['a.qmp', 'b.qmp', 'query-status'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(lines(r.stdout).map((l) => l.target)).toEqual(['a.qmp', 'b.qmp']);
+    const script = await runCli(['a.qmp', 'b.qmp'], { cwd: dir, input: 'query-status\n' });
+    expect(script.code, script.stderr).toBe(0);
+    expect(lines(script.stdout).map((l) => l.target)).toEqual(['a.qmp', 'b.qmp']);
   });
 });
 

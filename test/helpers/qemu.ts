@@ -17,6 +17,8 @@ export interface QemuOptions {
   /** Also listen on TCP (127.0.0.1, a free port). */
   tcp?: boolean;
   args?: string[];
+  /** Another QEMU than QMPSH_TEST_QEMU (tests that need two versions at once). */
+  binary?: string;
   /** Replaces `-M none` (e.g. a -M pc guest for migration). */
   machine?: string[];
 }
@@ -78,7 +80,7 @@ export async function startQemu(options: QemuOptions = {}): Promise<Qemu> {
   }
   args.push(...(options.args ?? []));
 
-  const proc = spawn(QEMU_BINARY, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(options.binary ?? QEMU_BINARY, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));

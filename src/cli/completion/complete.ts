@@ -20,8 +20,19 @@ export function optionWords(): string[] {
   return OPTIONS.flatMap((o) => [`--${o.long}`, ...(o.short ? [`-${o.short}`] : [])]);
 }
 
-/** Candidates for the last (partial) word of `line`, one per line. */
+/**
+ * What a shell may be handed: QAPI names, `key=`, `a.b=`, enum values. A name
+ * from the peer with anything else in it (a control character, `$(...)`, a
+ * quote, a space) is dropped: shells insert candidates into the command line.
+ */
+const SHELL_SAFE = /^[A-Za-z0-9_.+:=,@/%~-]*$/;
+
+/** Candidates for the last (partial) word of `line`, one per line; only shell-safe ones. */
 export async function completeLine(line: string, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  return (await candidates(line, env)).filter((c) => SHELL_SAFE.test(c));
+}
+
+async function candidates(line: string, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
   const words = wordsOf(line.trimStart());
   if (/\s$/.test(line) || words.length <= 1) words.push('');
   words.shift(); // the program's name

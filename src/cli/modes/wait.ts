@@ -52,13 +52,18 @@ export async function followOn(
     await session.open();
     const request = await session.schema.request(mode.call);
     const follower = new Follower(session, mode, rt, progressStream, emit);
-    if (request.execute === 'migrate') await follower.migration(request.arguments ?? {});
-    else if (request.execute in JOB_COMMANDS || JOB_VERBS.has(request.execute)) {
-      await follower.job(request.execute, request.arguments ?? {});
-    } else {
-      throw new UsageError(
-        `--wait follows jobs and migrations; '${request.execute}' starts neither (e.g. blockdev-backup, drive-mirror, blockdev-create, job-complete, migrate)`,
-      );
+    try {
+      if (request.execute === 'migrate') await follower.migration(request.arguments ?? {});
+      else if (request.execute in JOB_COMMANDS || JOB_VERBS.has(request.execute)) {
+        await follower.job(request.execute, request.arguments ?? {});
+      } else {
+        throw new UsageError(
+          `--wait follows jobs and migrations; '${request.execute}' starts neither (e.g. blockdev-backup, drive-mirror, blockdev-create, job-complete, migrate)`,
+        );
+      }
+    } finally {
+      // Whatever ended the wait (QEMU gone, a timeout, a bug), the spinner stops with it.
+      follower.stop();
     }
   });
 }
@@ -68,6 +73,12 @@ class Follower {
   private readonly deadline: number | undefined;
 
   private readonly timeoutMs: number;
+  private progress: ProgressReporter | undefined;
+
+  /** Stops the progress display (a no-op when it already finished). */
+  stop(): void {
+    this.progress?.finish(false, 'stopped');
+  }
 
   constructor(
     private readonly session: CliSession,
@@ -137,6 +148,7 @@ class Follower {
     }
 
     const progress = await progressReporter(this.progressStream);
+    this.progress = progress;
     const notes = new Set<string>();
     const note = (key: string, text: string) => {
       if (!notes.has(key)) progress.note(text);
@@ -197,6 +209,7 @@ class Follower {
   async migration(args: JsonObject): Promise<void> {
     await send(this.session, { kind: 'request', request: { execute: 'migrate', arguments: args } });
     const progress = await progressReporter(this.progressStream);
+    this.progress = progress;
     let interrupted = false;
     for (;;) {
       const m: MigrationState = migrationFrom(await this.run('query-migrate'));

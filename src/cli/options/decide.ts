@@ -174,6 +174,22 @@ export function decide(given: Given, positionals: readonly string[], ctx: Decide
     }
   }
   if (given.has('pretty') && given.has('compact')) throw new UsageError('give either --pretty or --compact, not both');
+  if (given.has('json') && (given.has('pretty') || given.has('compact'))) {
+    throw new UsageError('--json prints each message on one line as received: give no --pretty or --compact with it');
+  }
+  if (hmp !== undefined) {
+    // HMP answers in text: nothing to indent, nothing the schema types.
+    for (const name of ['pretty', 'compact', 'no-validate', 'agent']) {
+      if (given.has(name)) {
+        throw new UsageError(
+          name === 'agent' ? '--hmp: a guest agent has no human monitor' : `--${name} does not apply to --hmp (its output is text)`,
+        );
+      }
+    }
+  }
+  if (given.has('show-secrets') && !given.has('log') && !given.has('verbose') && kind !== 'repl') {
+    throw new UsageError('--show-secrets applies to what --log and -v show: give one of them with it');
+  }
   if (given.has('table') && (given.has('json') || given.has('pretty') || given.has('compact'))) {
     throw new UsageError('--table is its own output format: give no --json, --pretty or --compact with it');
   }

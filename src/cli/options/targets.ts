@@ -20,6 +20,21 @@ export function looksLikeTarget(word: string): boolean {
   return word.includes('/') || /^(unix|tcp|ssh):/.test(word) || HOST_PORT_LIKE.test(word);
 }
 
+/** An existing socket (`vm2.qmp` in the current directory): a target, whatever it looks like. */
+function isSocket(word: string): boolean {
+  if (word.includes('=') || word.startsWith('{')) return false;
+  try {
+    return fs.statSync(word).isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/** A word that is a target, not a command or an argument. */
+function isTargetWord(word: string): boolean {
+  return (looksLikeTarget(word) && !/^[^/]*=/.test(word)) || isSocket(word);
+}
+
 /** A target that names several sockets (fan-out), not one. */
 export function isGlobTarget(target: string): boolean {
   if (target.startsWith('unix:') || target.startsWith('tcp:') || target.startsWith('listen:')) return false;
@@ -45,13 +60,13 @@ function exists(path: string): boolean {
 export function resolveTargets(words: readonly string[], env: NodeJS.ProcessEnv): { targets: string[]; rest: string[] } {
   const fallback = env.QMPSH_TARGET;
   const [first] = words;
-  if (first === undefined || (fallback && !looksLikeTarget(first))) {
+  if (first === undefined || (fallback && !looksLikeTarget(first) && !isSocket(first))) {
     if (!fallback) throw new UsageError('no TARGET given: name a QMP socket (or host:port), or set QMPSH_TARGET');
     return { targets: [fallback], rest: [...words] };
   }
   // More targets may follow the first (fan-out): words that look like targets, not key=value.
   let i = 1;
-  while (i < words.length && looksLikeTarget(words[i] as string) && !/^[^/]*=/.test(words[i] as string)) i++;
+  while (i < words.length && isTargetWord(words[i] as string)) i++;
   return { targets: words.slice(0, i), rest: words.slice(i) };
 }
 

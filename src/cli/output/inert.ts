@@ -86,3 +86,8 @@ export function inertKeepingSgr(text: string): string {
   if (!ANY_UNSAFE_BUT_SGR.test(text)) return text;
   return text.replace(EACH_UNSAFE_BUT_SGR, escapeOne);
 }
+
+/** Nothing in the text would be escaped: it is safe to show as it is. */
+export function isInert(text: string): boolean {
+  return inert(text) === text;
+}

@@ -76,6 +76,8 @@ export async function progressReporter(
         spinner.render();
       },
       finish(ok, text) {
+        // Once: a follower that fails after finishing must not redraw it.
+        if (!spinner.isSpinning) return;
         if (ok) spinner.succeed(inert(text));
         else spinner.fail(inert(text));
       },

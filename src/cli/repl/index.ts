@@ -20,7 +20,7 @@ import { messageWithHint } from '../core/hints.js';
 import { displayedWire, openSession, wireLine, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
 import { compactJson, eventLine, prettyJson } from '../output/format.js';
-import { inert } from '../output/inert.js';
+import { inert, isInert } from '../output/inert.js';
 import { lineHasSecret } from '../../secrets.js';
 import { complete } from './completer.js';
 import { historyPath, MAX_ENTRIES, openHistory } from './history.js';
@@ -111,8 +111,10 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
     historySize: MAX_ENTRIES,
     removeHistoryDuplicates: true,
     tabSize: 4,
-    completer: (line: string) =>
-      complete(line, {
+    // Candidates come from the peer (command, HMP, schema and live names): one
+    // with a control character in it is dropped, never shown live.
+    completer: (line: string): [string[], string] => {
+      const [candidates, partial] = complete(line, {
         qmpCommands: () => qmpCommands,
         shellCommands: () => SHELL_COMMANDS.map((c) => c.name),
         hmpCommands: () => hmpCommands ?? (loadHmpCommands(), []),
@@ -124,7 +126,9 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
           () => schema,
           () => live,
         ),
-      }),
+      });
+      return [candidates.filter(isInert), partial];
+    },
   });
   installReverseSearch(rl);
   rl.on('history', () => {}); // entries are saved as they are run, below

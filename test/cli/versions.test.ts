@@ -1,0 +1,110 @@
+/**
+ * Two QEMU versions at once, as on a cluster mid-upgrade: Debian 12's 7.2 and
+ * bookworm-backports' 10.0 (scripts/install-qemu10.sh). Expectations come from
+ * each running QEMU's own schema, never from a version number written here.
+ */
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startQemu, type Qemu } from '../helpers/qemu.js';
+import { runCli } from '../helpers/run-cli.js';
+
+const QEMU10 = `${process.env.QMPSH_QEMU10_PREFIX ?? '/opt/qmpsh/qemu-10.0'}/bin/qemu-system-x86_64`;
+const BINARIES = process.env.QMPSH_TEST_QEMUS?.split(':').filter(Boolean) ?? ['qemu-system-x86_64', QEMU10];
+
+let qemus: Qemu[] = [];
+beforeAll(async () => {
+  if (!process.env.QMPSH_TEST_QEMUS && !existsSync(QEMU10)) {
+    throw new Error(`QEMU 10.0 is needed by this test (${QEMU10}): run scripts/install-qemu10.sh (.ci/run does)`);
+  }
+  qemus = await Promise.all(
+    BINARIES.map((binary) => startQemu({ binary, machine: ['-M', 'pc', '-accel', 'tcg', '-m', '32', '-S'] })),
+  );
+}, 60_000);
+afterAll(async () => {
+  await Promise.all(qemus.map((q) => q.stop()));
+});
+
+interface SchemaEntry {
+  name: string;
+  'meta-type': string;
+  'arg-type'?: string;
+  members?: Array<{ name: string }>;
+  features?: string[];
+}
+
+async function schemaOf(q: Qemu): Promise<SchemaEntry[]> {
+  return JSON.parse((await runCli([q.sock, 'query-qmp-schema'])).stdout) as SchemaEntry[];
+}
+
+/** The argument names a command takes on this QEMU. */
+function argumentsOf(schema: SchemaEntry[], command: string): string[] {
+  const c = schema.find((e) => e.name === command && e['meta-type'] === 'command');
+  return schema.find((e) => e.name === c?.['arg-type'])?.members?.map((m) => m.name) ?? [];
+}
+
+describe('each QEMU by its own schema', () => {
+  it('the versions differ (the test means something)', async () => {
+    const versions = await Promise.all(qemus.map(async (q) => JSON.parse((await runCli([q.sock, 'query-version'])).stdout).qemu.major));
+    expect(new Set(versions).size).toBe(qemus.length);
+  });
+
+  it('fan-out types each target\'s arguments by its own schema', async () => {
+    // query-machines compat-props=: an argument one version has and another may not.
+    const r = await runCli([...qemus.map((q) => q.sock), 'query-machines', 'compat-props=true']);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    for (const [i, q] of qemus.entries()) {
+      const has = argumentsOf(await schemaOf(q), 'query-machines').includes('compat-props');
+      const line = lines[i];
+      expect(line.target).toBe(q.sock);
+      if (has) expect(Array.isArray(line.return)).toBe(true);
+      else expect(line.error.message).toMatch(/compat-props/);
+    }
+  });
+
+  it('--describe shows each version\'s own arguments', async () => {
+    const r = await runCli([...qemus.map((q) => q.sock), '--describe', 'migrate']);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    for (const [i, q] of qemus.entries()) {
+      const has = argumentsOf(await schemaOf(q), 'migrate').includes('channels');
+      expect(lines[i].return.includes('channels')).toBe(has);
+    }
+  });
+
+  it('--wait follows a migrate given channels where the QEMU takes them, and refuses it where not', async () => {
+    for (const q of qemus) {
+      const has = argumentsOf(await schemaOf(q), 'migrate').includes('channels');
+      const channels = '[{"channel-type":"main","addr":{"transport":"exec","args":["/bin/sh","-c","cat > /dev/null"]}}]';
+      const r = await runCli([q.sock, 'migrate', `channels:=${channels}`, '--wait'], { killAfterMs: 60_000 });
+      if (has) {
+        expect(r.code, r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed', ram: { remaining: 0 } });
+      } else {
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(/unknown argument 'channels'/);
+      }
+    }
+  });
+
+  it('a removed command names its replacement; a deprecated one warns with it', async () => {
+    for (const q of qemus) {
+      const schema = await schemaOf(q);
+      const commands = new Set(schema.filter((e) => e['meta-type'] === 'command').map((e) => e.name));
+      if (!commands.has('query-cpus')) {
+        const r = await runCli([q.sock, 'query-cpus']);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(/QEMU removed it; use query-cpus-fast/);
+      }
+      const deprecated = schema.find((e) => e.name === 'drive-backup')?.features?.includes('deprecated');
+      const r = await runCli([q.sock, 'drive-backup', 'device=nodev', 'target=/nonexistent/x', 'sync=full']);
+      expect(r.code).toBe(1); // no such device: QEMU's own error
+      if (deprecated) expect(r.stderr).toMatch(/drive-backup' is deprecated.*use blockdev-backup/);
+    }
+  });
+
+  it('a typo suggests the closest command first', async () => {
+    for (const q of qemus) {
+      const r = await runCli([q.sock, 'query-stauts']);
+      expect(r.stderr).toMatch(/did you mean query-status[,?]/);
+    }
+  });
+});
