@@ -2,7 +2,8 @@
 # Installs from Debian, when missing: QEMU (the tests' real peer), tmux (the
 # REPL tests drive a real terminal), socat (the benchmark's baseline), the
 # guest agent (--agent tests), OpenSSH (ssh:// targets, tested against a
-# local sshd), and zsh and fish (completion is tested in each real shell).
+# local sshd), zsh and fish (completion is tested in each real shell), and
+# QEMU 10.0 beside 7.2 (scripts/install-qemu10.sh).
 set -euo pipefail
 need=()
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
@@ -13,13 +14,16 @@ command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need+=(openssh-serve
 command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 command -v zsh >/dev/null 2>&1 || need+=(zsh)
 command -v fish >/dev/null 2>&1 || need+=(fish)
-((${#need[@]})) || exit 0
-echo "installing ${need[*]} (Debian packages)" >&2
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null 2>&1 || { echo "need root (or sudo) to apt-get install ${need[*]}" >&2; exit 1; }
-  SUDO="sudo"
+if ((${#need[@]})); then
+  echo "installing ${need[*]} (Debian packages)" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "need root (or sudo) to apt-get install ${need[*]}" >&2; exit 1; }
+    SUDO="sudo"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# The tests' second QEMU version (10.0, beside Debian's 7.2).
+bash "$(dirname "$0")/install-qemu10.sh" >/dev/null
