@@ -7,8 +7,9 @@ import { Schema, suggest, type SchemaMember } from './schema.js';
 
 const MAX_DEPTH = 3;
 
+/** Every feature the schema names (deprecated, unstable, json-cli, json-cli-hotplug, ...). */
 function flags(features: string[] | undefined): string {
-  const shown = (features ?? []).filter((f) => f === 'deprecated' || f === 'unstable');
+  const shown = features ?? [];
   return shown.length ? ` [${shown.join(', ')}]` : '';
 }
 
@@ -27,6 +28,9 @@ export function describeName(schema: Schema, name: string): string {
     lines.push(args.length ? '  arguments (? = optional):' : '  arguments: none');
     lines.push(...args.map((l) => `  ${l}`));
     lines.push(`  returns: ${returns(schema, command['ret-type'])}`);
+    // What comes back, member by member (an object, or a list of objects).
+    const ret = returnedObject(schema, command['ret-type']);
+    if (ret) lines.push(...membersBlock(schema, ret, '    ', 0));
     if (command['allow-oob']) lines.push('  may run out-of-band (exec-oob)');
     return lines.join('\n');
   }
@@ -42,6 +46,15 @@ export function describeName(schema: Schema, name: string): string {
   throw new UsageError(
     `no command or event named '${name}' in this QEMU${close.length ? `: did you mean ${close.join(', ')}?` : ''}`,
   );
+}
+
+/** The object type a command returns, or the element type of the list it returns. */
+function returnedObject(schema: Schema, retType: string | undefined): string | undefined {
+  const t = retType ? schema.entry(retType) : undefined;
+  if (!t) return undefined;
+  if (t['meta-type'] === 'object' && ((t.members ?? []).length > 0 || t.tag)) return retType;
+  const element = t['meta-type'] === 'array' ? t['element-type'] : undefined;
+  return element && schema.entry(element)?.['meta-type'] === 'object' ? element : undefined;
 }
 
 function returns(schema: Schema, retType: string | undefined): string {

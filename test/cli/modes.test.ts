@@ -177,3 +177,38 @@ describe('globs have the shell\'s meaning', () => {
     expect(r.stdout).toMatch(/no socket matches/);
   });
 });
+
+describe('--events at the end of a VM', () => {
+  it('SHUTDOWN then EOF is the normal end of the stream: exit 0', async () => {
+    const q = await startQemu({ monitors: ['plain', 'plain'] });
+    try {
+      const run = runCli([q.sock, '--events']);
+      await new Promise((r) => setTimeout(r, 500));
+      await runCli([q.sockets[1] as string, 'quit']);
+      const r = await run;
+      expect(r.code, r.stderr).toBe(0);
+      expect(lines(r.stdout).map((l) => l.event)).toContain('SHUTDOWN');
+    } finally {
+      await q.stop();
+    }
+  });
+
+  it('without SHUTDOWN, EOF is a lost connection: exit 4', async () => {
+    const q = await startQemu();
+    const run = runCli([q.sock, '--events']);
+    await new Promise((r) => setTimeout(r, 500));
+    q.proc.kill('SIGKILL');
+    const r = await run;
+    expect(r.code).toBe(4);
+    await q.stop();
+  });
+});
+
+describe('--describe', () => {
+  it('shows what a command returns, member by member, and every feature', async () => {
+    const r = await runCli([a.sock, '--describe', 'query-status']);
+    expect(r.stdout).toMatch(/returns: object\n\s+running\s+bool/);
+    const add = await runCli([a.sock, '--describe', 'device_add']);
+    expect(add.stdout).toMatch(/^device_add \[.*json-cli.*\]/);
+  });
+});

@@ -10,15 +10,21 @@ const FLAG_HINTS: Record<QmpHint, string> = {
   commandTimeoutMs: 'raise the limit with --timeout',
   maxMessageBytes: 'raise the limit with --max-message-size',
   waitForSocketMs: 'raise the wait with --wait-socket',
-  schema: 'qmpsh TARGET --describe lists them; in the shell: help',
+  schema: 'qmpsh TARGET --describe lists them',
 };
 
-export function hintFor(error: QmpError): string | undefined {
-  return error.hint ? FLAG_HINTS[error.hint] : undefined;
+/** In the interactive shell, its own words where they differ. */
+const SHELL_HINTS: Partial<Record<QmpHint, string>> = {
+  schema: '.help and Tab list them; help NAME describes one',
+};
+
+export function hintFor(error: QmpError, where: 'cli' | 'shell' = 'cli'): string | undefined {
+  if (!error.hint) return undefined;
+  return (where === 'shell' ? SHELL_HINTS[error.hint] : undefined) ?? FLAG_HINTS[error.hint];
 }
 
 /** The message with its hint, as printed on one line. */
-export function messageWithHint(error: QmpError): string {
-  const hint = hintFor(error);
+export function messageWithHint(error: QmpError, where: 'cli' | 'shell' = 'cli'): string {
+  const hint = hintFor(error, where);
   return `${error.message.replace(/\s*\n\s*/g, ' ')}${hint ? ` (${hint})` : ''}`;
 }

@@ -42,13 +42,17 @@ export async function streamEvents(
   ended.catch(() => {});
   // Subscribed before negotiating: events in the same read as the
   // qmp_capabilities reply are dispatched at once, before open() resolves.
+  // After SHUTDOWN (a guest's own poweroff, or quit), QEMU closing the
+  // connection is the normal end of the stream, not a lost connection.
+  let shutdown = false;
   client.on('event', (event: EventMessage) => {
+    if (event.event === 'SHUTDOWN') shutdown = true;
     if (!accept(event) || (mode.count !== undefined && seen >= mode.count)) return;
     emit(event);
     seen++;
     if (mode.count !== undefined && seen >= mode.count) settle();
   });
-  client.on('close', (error) => settle(error));
+  client.on('close', (error) => settle(shutdown ? undefined : error));
   const onAbort = () => settle(new InterruptedError('interrupted'));
   session.signal.addEventListener('abort', onAbort, { once: true });
   try {

@@ -255,7 +255,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
     } catch (err) {
       if (err instanceof InterruptedError) sayError(`interrupted: ${err.message}`);
       else if (err instanceof CommandError) sayError(inert(err.message));
-      else if (err instanceof QmpError) sayError(inert(messageWithHint(err)));
+      else if (err instanceof QmpError) sayError(inert(messageWithHint(err, 'shell')));
       else throw err;
     }
   }
@@ -333,7 +333,12 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
       if (quits) quitting = false;
       throw err;
     }
-    if (sent.kind === 'qmp') say(settings.pretty ? prettyJson(sent.value, paint) : compactJson(sent.value));
+    if (sent.kind !== 'qmp') return;
+    // The run state is whatever QEMU last said (GUEST_PANICKED leaves no event behind it).
+    if (request.execute === 'query-status' && typeof (sent.value as JsonObject)?.status === 'string') {
+      runState = inert((sent.value as JsonObject).status as string);
+    }
+    say(settings.pretty ? prettyJson(sent.value, paint) : compactJson(sent.value));
   }
 
   async function hmp(commandLine: string): Promise<void> {
