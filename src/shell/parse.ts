@@ -27,6 +27,8 @@ export function parseValue(key: string, text: string): JsonValue {
   if (text === 'null') return null;
   if (JSON_NUMBER.test(text)) return parseJson(text);
   const first = text[0];
+  // A fan-out placeholder (`{name}.qcow2`) is text, never JSON (JSON keys are quoted).
+  if (/^\{(name|target)\}/.test(text)) return text;
   if (first === '{' || first === '[' || first === '"') {
     try {
       return parseJson(text);

@@ -212,3 +212,23 @@ describe('--describe', () => {
     expect(add.stdout).toMatch(/^device_add \[.*json-cli.*\]/);
   });
 });
+
+describe('fan-out placeholders', () => {
+  it('{name} and {target} are filled in per target, in one-shots and scripts', async () => {
+    const named = await Promise.all(['web1', 'web2'].map((n) => startQemu({ args: ['-name', n] })));
+    try {
+      const socks = named.map((q) => q.sock);
+      const r = await runCli([...socks, 'migrate-set-parameters', 'tls-hostname={name}@{target}']);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const script = await runCli(socks, { input: 'migrate-set-parameters tls-authz={name}\n' });
+      expect(script.code, script.stdout + script.stderr).toBe(0);
+      for (const [i, q] of named.entries()) {
+        const params = JSON.parse((await runCli([q.sock, 'query-migrate-parameters'])).stdout);
+        expect(params['tls-hostname']).toBe(`web${i + 1}@${q.sock}`);
+        expect(params['tls-authz']).toBe(`web${i + 1}`);
+      }
+    } finally {
+      await Promise.all(named.map((q) => q.stop()));
+    }
+  });
+});

@@ -33,3 +33,41 @@ export function actionOfStatement(statement: Statement): Action | undefined {
       throw new UsageError(`'.${statement.name}' is a command of the interactive shell, not of scripts`);
   }
 }
+
+/** What a fan-out fills in for `{name}` and `{target}`, per target. */
+export interface Placeholders {
+  name: string;
+  target: string;
+}
+
+const PLACEHOLDER = /\{(name|target)\}/g;
+
+export function hasPlaceholders(action: Action): boolean {
+  const test = (s: string) => /\{(name|target)\}/.test(s);
+  if (action.kind === 'hmp') return test(action.commandLine);
+  if (action.kind === 'request') return test(JSON.stringify(action.request));
+  return action.call.words.some((w) => test(w.raw)) || test(JSON.stringify(action.call.base));
+}
+
+/**
+ * The action with `{name}` and `{target}` filled in (a fan-out's snapshot
+ * writes one file per VM, not one file from every VM), in every string value
+ * as typed, the HMP line, and JSON arguments.
+ */
+export function fillPlaceholders(action: Action, values: Placeholders): Action {
+  const fill = (s: string) => s.replace(PLACEHOLDER, (_, key: keyof Placeholders) => values[key]);
+  const deep = <T>(v: T): T =>
+    (typeof v === 'string'
+      ? fill(v)
+      : Array.isArray(v)
+        ? v.map(deep)
+        : v !== null && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deep(x)]))
+          : v) as T;
+  if (action.kind === 'hmp') return { kind: 'hmp', commandLine: fill(action.commandLine) };
+  if (action.kind === 'request') return { kind: 'request', request: deep(action.request) };
+  return {
+    kind: 'qmp',
+    call: { ...action.call, base: deep(action.call.base), words: action.call.words.map((w) => ({ ...w, raw: fill(w.raw) })) },
+  };
+}

@@ -7,7 +7,8 @@ import { InterruptedError, TimeoutError } from '../../errors.js';
 import { eventFilter, waitForEvent } from '../../events.js';
 import type { EventMessage } from '../../protocol/messages.js';
 import { send } from '../core/gate.js';
-import { openSession, withSession, type Runtime } from '../core/session.js';
+import type { Action } from '../core/action.js';
+import { openSession, withSession, type CliSession, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
 import { compactJson, eventLine } from '../output/format.js';
 import { formatValue } from '../output/value.js';
@@ -88,6 +89,8 @@ export async function waitEventOn(
   target: string,
   tag?: string,
   json?: (value: unknown) => void,
+  /** Fan-out: fills in the target's placeholders once the session is open. */
+  prepare: (session: CliSession, action: Action) => Promise<Action> = async (_, action) => action,
 ): Promise<EventMessage> {
   const { io } = rt;
   const sink = json ?? (mode.format.json ? (value: unknown) => io.out(compactJson(value)) : undefined);
@@ -108,7 +111,7 @@ export async function waitEventOn(
     await session.open();
     if (mode.action) {
       try {
-        await send(session, mode.action);
+        await send(session, await prepare(session, mode.action));
       } catch (err) {
         waiter.cancel();
         throw err;

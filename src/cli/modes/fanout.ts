@@ -17,12 +17,13 @@ import { QmpError, UsageError } from '../../errors.js';
 import type { JsonValue } from '../../protocol/json.js';
 import type { EventMessage } from '../../protocol/messages.js';
 import { parseStatement } from '../../shell/line.js';
-import { actionOfStatement } from '../core/action.js';
+import { actionOfStatement, fillPlaceholders, hasPlaceholders, type Action, type Placeholders } from '../core/action.js';
+import { internal } from '../core/internal.js';
 import { exitCodeFor } from '../core/exit-codes.js';
 import { check, send, type Sent } from '../core/gate.js';
 import { messageWithHint } from '../core/hints.js';
 import { readLines, readStatements, type NumberedStatement } from '../core/lines.js';
-import { withSession, type Runtime } from '../core/session.js';
+import { withSession, type CliSession, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
 import { expandTargets, type ExpandedTarget } from '../options/targets.js';
 import { compactJson, prettyJson } from '../output/format.js';
@@ -138,11 +139,13 @@ async function runOne(mode: Mode, t: ExpandedTarget, script: NumberedStatement[]
       const json = jsonOf(mode) ? tagged : undefined;
       return withSession(rt, t.address, { tag, json }, async (session) => {
         await session.open();
-        if (mode.kind === 'oneshot') return resultOf(target, await send(session, mode.action), Boolean(json));
+        const filled = (action: Action) => prepareFor(session, t, action);
+        if (mode.kind === 'oneshot') return resultOf(target, await send(session, await filled(mode.action)), Boolean(json));
         const lines: NonNullable<Result['lines']> = [];
         for (const { line, text } of script ?? []) {
-          const action = actionOfStatement(parseStatement(text));
-          if (!action) continue;
+          const parsed = actionOfStatement(parseStatement(text));
+          if (!parsed) continue;
+          const action = await filled(parsed);
           try {
             const sent = await send(session, action);
             lines.push({ line, value: sent.kind === 'qmp' ? sent.value : sent.text });
@@ -159,7 +162,7 @@ async function runOne(mode: Mode, t: ExpandedTarget, script: NumberedStatement[]
     case 'wait-event': {
       const { waitEventOn } = await import('./events.js');
       const json = mode.format.json ? tagged : undefined;
-      const event = await waitEventOn(mode, rt, t.address, tag, json);
+      const event = await waitEventOn(mode, rt, t.address, tag, json, (session, action) => prepareFor(session, t, action));
       return { target, ok: true, value: event as unknown as JsonValue, streamed: Boolean(json) };
     }
     case 'events': {
@@ -173,7 +176,9 @@ async function runOne(mode: Mode, t: ExpandedTarget, script: NumberedStatement[]
       const { progressReporterTagged } = await import('../output/progress.js');
       let summary: JsonValue = null;
       try {
-        await followOn(mode, rt, t.address, progressReporterTagged(io, target), (s) => (summary = s), tag);
+        await followOn(mode, rt, t.address, progressReporterTagged(io, target), (s) => (summary = s), tag, (session, action) =>
+          prepareFor(session, t, action),
+        );
       } catch (err) {
         if (err instanceof QmpError) return { target, ok: false, value: summary, error: err };
         throw err;
@@ -189,6 +194,22 @@ async function runOne(mode: Mode, t: ExpandedTarget, script: NumberedStatement[]
       // Decided against before connecting (options/decide.ts), handled above.
       throw new UsageError(`${mode.kind} does not fan out`);
   }
+}
+
+/** The action with this target's `{name}` and `{target}` filled in (none: as it is). */
+async function prepareFor(session: CliSession, t: ExpandedTarget, action: Action): Promise<Action> {
+  return hasPlaceholders(action) ? fillPlaceholders(action, await placeholdersOf(session, t)) : action;
+}
+
+/**
+ * `{target}` is the target as given; `{name}` the VM's name (QEMU's -name, from
+ * query-name), else the socket file's name without its extension.
+ */
+async function placeholdersOf(session: CliSession, t: ExpandedTarget): Promise<Placeholders> {
+  const reply = await internal(session.client, 'query-name').catch(() => ({}));
+  const given = (reply as { name?: unknown }).name;
+  const base = t.target.split('/').pop()?.replace(/\.[^.]*$/, '') || t.target;
+  return { target: t.target, name: typeof given === 'string' && given ? given : base };
 }
 
 function resultOf(target: string, sent: Sent, streamed: boolean): Result {

@@ -21,6 +21,7 @@ import {
 } from '../../jobs/model.js';
 import type { JsonValue } from '../../protocol/json.js';
 import type { EventMessage, JsonObject } from '../../protocol/messages.js';
+import type { Action } from '../core/action.js';
 import { send } from '../core/gate.js';
 import { internal, type InternalCommand } from '../core/internal.js';
 import { withSession, type CliSession, type Runtime } from '../core/session.js';
@@ -45,12 +46,15 @@ export async function followOn(
   progressStream: ProgressStream,
   emit: (summary: JsonValue) => void,
   tag?: string,
+  /** Fan-out: fills in the target's placeholders once the session is open. */
+  prepare: (session: CliSession, action: Action) => Promise<Action> = async (_, action) => action,
 ): Promise<void> {
   // The progress lines say what the events would (and event lines would garble a spinner).
   const events = rt.common.verbose ? 'stderr' : 'none';
   await withSession(rt, target, { events, tag }, async (session) => {
     await session.open();
-    const request = await session.schema.request(mode.call);
+    const prepared = await prepare(session, { kind: 'qmp', call: mode.call });
+    const request = await session.schema.request((prepared as Extract<Action, { kind: 'qmp' }>).call);
     const follower = new Follower(session, mode, rt, progressStream, emit);
     try {
       if (request.execute === 'migrate') await follower.migration(request.arguments ?? {});
