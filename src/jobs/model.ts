@@ -80,6 +80,9 @@ export const JOB_COMMANDS: Record<string, string | undefined> = {
 };
 
 /** The job commands that take `auto-dismiss` (blockdev-create's job always waits to be dismissed). */
+/** Jobs that reach `ready` and mirror until completed. */
+export const MIRRORS = new Set(['drive-mirror', 'blockdev-mirror', 'block-commit']);
+
 export const TAKES_AUTO_DISMISS = new Set(['drive-mirror', 'blockdev-mirror', 'drive-backup', 'blockdev-backup', 'block-commit', 'block-stream']);
 
 /** The job-* family: they act on an existing job named by `id`. */

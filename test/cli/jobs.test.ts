@@ -65,15 +65,27 @@ describe('--wait on block jobs', () => {
     expect(progressLines(r.stderr).some((l) => l.note?.includes('completing it'))).toBe(true);
   });
 
-  it('says what a ready mirror waits for, and exits 5 on --timeout with the job still there', async () => {
-    const r = await cli('blockdev-mirror', 'device=src', 'target=dst', 'sync=full', 'job-id=m2', '--wait', '--timeout', '1.5');
+  it('hands a ready mirror back (exit 0, still mirroring); job-complete --wait ends it; nothing is left behind', async () => {
+    const r = await cli('blockdev-mirror', 'device=src', 'target=dst', 'sync=full', 'job-id=m2', '--wait');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ id: 'm2', type: 'mirror', status: 'ready' });
+    expect(progressLines(r.stderr).some((l) => /job m2 is ready .*keeps mirroring.*job-complete id=m2/.test(l.note ?? ''))).toBe(true);
+    // The monitor is free again, and the job goes on.
+    expect(JSON.parse((await cli('query-jobs')).stdout)).toMatchObject([{ id: 'm2', status: 'ready' }]);
+    const done = await cli('job-complete', 'id=m2', '--wait');
+    expect(done.code, done.stderr).toBe(0);
+    expect(JSON.parse((await cli('query-jobs')).stdout)).toEqual([]);
+  });
+
+  it('exits 5 on --timeout with the job still there; job-cancel --wait ends it and dismisses it', async () => {
+    const r = await cli('blockdev-backup', 'device=src', 'target=dst', 'sync=full', 'job-id=t1', `speed=${64 * 1024}`, '--wait', '--timeout', '1');
     expect(r.code).toBe(5);
-    expect(progressLines(r.stderr).some((l) => /job m2 is ready .*job-complete id=m2/.test(l.note ?? ''))).toBe(true);
-    expect(r.stderr).toMatch(/qmpsh: job m2 did not end within 1.5s; it goes on in QEMU/);
-    // Cancelling is the job's end too, with QEMU's own error: exit 1.
-    const cancelled = await cli('job-cancel', 'id=m2', '--wait');
+    expect(r.stderr).toMatch(/qmpsh: job t1 did not end within 1s; it goes on in QEMU/);
+    // Cancelling is the job's end too, with QEMU's own error: exit 1; then nothing is left.
+    const cancelled = await cli('job-cancel', 'id=t1', '--wait');
     expect(cancelled.code).toBe(1);
-    expect(cancelled.stderr).toMatch(/job m2: Operation canceled/);
+    expect(cancelled.stderr).toMatch(/job t1: Operation canceled/);
+    expect(JSON.parse((await cli('query-jobs')).stdout)).toEqual([]);
   });
 
   it('Ctrl-C leaves the job running, or cancels it with --cancel-on-interrupt', async () => {
@@ -81,20 +93,21 @@ describe('--wait on block jobs', () => {
       [[], 130, /stopped following job m3: it is still running in QEMU/, true],
       [['--cancel-on-interrupt'], 130, /job m3 was cancelled on interrupt/, false],
     ] as const) {
-      const child = spawn(process.execPath, [BIN, qemu.sock, 'blockdev-mirror', 'device=src', 'target=dst', 'sync=full', 'job-id=m3', '--wait', ...flag], {
+      // A slow backup: running for long enough to be interrupted.
+      const child = spawn(process.execPath, [BIN, qemu.sock, 'blockdev-backup', 'device=src', 'target=dst', 'sync=full', 'job-id=m3', `speed=${64 * 1024}`, '--wait', ...flag], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       let exited = false;
       child.on('exit', () => (exited = true));
-      while (!stderr.includes('"status":"ready"') && !exited) await new Promise((r) => setTimeout(r, 20));
+      while (!stderr.includes('"status":"running"') && !exited) await new Promise((r) => setTimeout(r, 20));
       expect(exited, stderr).toBe(false);
       child.kill('SIGINT');
       expect(await new Promise((resolve) => child.on('close', resolve))).toBe(code);
       expect(stderr).toMatch(message);
       const jobs = (await cli('query-jobs')).stdout;
-      expect(jobs.includes('"id":"m3"') && jobs.includes('"ready"')).toBe(left);
+      expect(jobs.includes('"id":"m3"') && jobs.includes('"running"')).toBe(left);
       if (left) await cli('job-cancel', 'id=m3', '--wait');
       await cli('job-dismiss', 'id=m3');
     }

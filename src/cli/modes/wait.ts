@@ -10,6 +10,7 @@
  */
 import { CommandError, InterruptedError, TimeoutError, UsageError } from '../../errors.js';
 import {
+  MIRRORS,
   JOB_COMMANDS,
   JOB_VERBS,
   TAKES_AUTO_DISMISS,
@@ -135,9 +136,17 @@ class Follower {
     // started: auto-dismiss off, unless the user chose (blockdev-create's job
     // waits for job-dismiss anyway).
     const started = command in JOB_COMMANDS;
+    // A mirror without --complete is handed back at `ready` (as virsh blockcopy
+    // --wait does): whoever completes it later must not find it concluded and
+    // undismissed, so QEMU keeps dismissing it itself.
+    const handedBack = MIRRORS.has(command) && !this.options.complete;
     const args =
-      TAKES_AUTO_DISMISS.has(command) && given['auto-dismiss'] === undefined ? { ...given, 'auto-dismiss': false } : given;
-    const dismiss = started;
+      TAKES_AUTO_DISMISS.has(command) && given['auto-dismiss'] === undefined && !handedBack
+        ? { ...given, 'auto-dismiss': false }
+        : given;
+    // A job that ends while qmpsh follows it is dismissed by qmpsh: the one it
+    // started, and the one a job verb (job-complete id=X --wait) brings to its end.
+    const dismiss = started || JOB_VERBS.has(command);
     const before = new Set(jobsFrom(await this.run('query-jobs')).map((j) => j.id));
     // The user's command goes through the gate, as in every mode.
     await send(this.session, { kind: 'request', request: { execute: command, arguments: args } });
@@ -176,8 +185,12 @@ class Follower {
         if (this.options.complete) {
           if (!notes.has('completing')) await this.run('job-complete', { id });
           note('completing', `job ${id} is ready: completing it (job-complete)`);
-        } else {
-          note('ready', `job ${id} is ready (in sync): complete it with \`qmpsh ${this.session.target} job-complete id=${id}\`, or --complete next time`);
+        } else if (command !== 'job-complete') {
+          // In sync: hand it back, releasing the monitor the next command needs.
+          note('ready', `job ${id} is ready (in sync) and keeps mirroring: complete it with \`qmpsh ${this.session.target} job-complete id=${id}\` (or --complete next time)`);
+          progress.finish(true, `job ${id} ready`);
+          this.emit(job as unknown as JsonObject);
+          return;
         }
       }
       if (job.status === 'pending') note('pending', `job ${id} is pending: finalize it with \`qmpsh ${this.session.target} job-finalize id=${id}\``);
