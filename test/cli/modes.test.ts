@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startQemu, type Qemu } from '../helpers/qemu.js';
-import { runCli } from '../helpers/run-cli.js';
+import { BIN, runCli } from '../helpers/run-cli.js';
+import { spawn } from 'node:child_process';
 
 let a: Qemu;
 let b: Qemu;
@@ -178,15 +179,30 @@ describe('globs have the shell\'s meaning', () => {
   });
 });
 
+/** `qmpsh ARGS -v` as a child; resolves once it has negotiated (so the test can act on the VM). */
+async function negotiated(args: string[]): Promise<{ done: Promise<{ code: number | null; stdout: string }> }> {
+  const child = spawn(process.execPath, [BIN, ...args, '-v'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  const done = new Promise<{ code: number | null; stdout: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout })));
+  await new Promise<void>((resolve) =>
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (/<- \{"return"/.test(stderr)) resolve();
+    }),
+  );
+  return { done };
+}
+
 describe('--events at the end of a VM', () => {
   it('SHUTDOWN then EOF is the normal end of the stream: exit 0', async () => {
     const q = await startQemu({ monitors: ['plain', 'plain'] });
     try {
-      const run = runCli([q.sock, '--events']);
-      await new Promise((r) => setTimeout(r, 500));
+      const run = await negotiated([q.sock, '--events']);
       await runCli([q.sockets[1] as string, 'quit']);
-      const r = await run;
-      expect(r.code, r.stderr).toBe(0);
+      const r = await run.done;
+      expect(r.code).toBe(0);
       expect(lines(r.stdout).map((l) => l.event)).toContain('SHUTDOWN');
     } finally {
       await q.stop();
@@ -195,11 +211,9 @@ describe('--events at the end of a VM', () => {
 
   it('without SHUTDOWN, EOF is a lost connection: exit 4', async () => {
     const q = await startQemu();
-    const run = runCli([q.sock, '--events']);
-    await new Promise((r) => setTimeout(r, 500));
+    const run = await negotiated([q.sock, '--events']);
     q.proc.kill('SIGKILL');
-    const r = await run;
-    expect(r.code).toBe(4);
+    expect((await run.done).code).toBe(4);
     await q.stop();
   });
 });
@@ -229,6 +243,20 @@ describe('fan-out placeholders', () => {
       }
     } finally {
       await Promise.all(named.map((q) => q.stop()));
+    }
+  });
+});
+
+describe('-q', () => {
+  it('one-shots and fan-out show their own events on stderr unless -q', async () => {
+    for (const targets of [[a.sock], [a.sock, b.sock]]) {
+      const loud = await runCli([...targets, 'stop']);
+      expect(loud.stderr).toMatch(/event STOP/);
+      await runCli([...targets, 'cont', '-q']);
+      const quiet = await runCli([...targets, 'stop', '-q']);
+      expect(quiet.code).toBe(0);
+      expect(quiet.stderr).not.toMatch(/event/);
+      await runCli([...targets, 'cont', '-q']);
     }
   });
 });

@@ -88,7 +88,7 @@ export function openSession(rt: Runtime, target: string, settings: SessionSettin
     client.on('wire', (m) => {
       if (m.direction === 'in' && !m.internal && (negotiated || isEvent(m.value))) json(m.value);
     });
-  } else if ((settings.events ?? 'stderr') === 'stderr') {
+  } else if ((settings.events ?? (common.quiet ? 'none' : 'stderr')) === 'stderr') {
     client.on('event', (event: EventMessage) => io.err(`${prefix}${eventLine(event, io.errPaint)}`));
   }
 

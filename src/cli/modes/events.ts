@@ -97,7 +97,7 @@ export async function waitEventOn(
   // The matched event is the output: only the others are shown on stderr.
   const matches = eventFilter(mode.filter);
   return withSession(rt, target, { tag, json: sink, events: 'none' }, async (session) => {
-    if (!sink) {
+    if (!sink && !rt.common.quiet) {
       const prefix = tag !== undefined ? `[${tag}] ` : '';
       session.client.on('event', (e: EventMessage) => {
         if (!matches(e)) io.err(`${prefix}${eventLine(e, io.errPaint)}`);

@@ -22,6 +22,8 @@ export interface Common {
   maxMessageBytes: number;
   waitSocketMs: number;
   verbose: boolean;
+  /** -q: events are not shown as lines on stderr. */
+  quiet: boolean;
   debug: boolean;
   log: string | undefined;
   showSecrets: boolean;
@@ -296,6 +298,7 @@ function commonOf(given: Given): Common {
     maxMessageBytes: byteSize('--max-message-size', value('max-message-size')),
     waitSocketMs: typeof waitSocket === 'string' ? seconds('--wait-socket', waitSocket) : 0,
     verbose: given.get('verbose') === true,
+    quiet: given.get('quiet') === true,
     debug: given.get('debug') === true,
     log: typeof given.get('log') === 'string' ? (given.get('log') as string) : undefined,
     showSecrets: given.get('show-secrets') === true,

@@ -56,6 +56,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: 'table', group: 'output', modes: ['oneshot'],
     help: 'the replies as an aligned table, one row per target (one target too)' },
   { long: 'no-color', group: 'output', help: 'no colours (also: NO_COLOR=1; FORCE_COLOR=1 forces them)' },
+  { long: 'quiet', short: 'q', group: 'output', modes: ['oneshot', 'batch', 'wait-event', 'repl'],
+    help: 'no event lines on stderr (errors and warnings still; the shell starts with .events off)' },
   { long: 'verbose', short: 'v', group: 'output', help: 'show the messages on the wire (on stderr), secrets masked' },
   // Connection
   { long: 'connect-timeout', value: '<seconds>', default: '5', group: 'connection', complete: 'none',

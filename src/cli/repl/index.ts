@@ -67,7 +67,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
   const paint = io.outPaint;
   /** The prompt has been shown once: say() redraws it (declared first: -v speaks during the negotiation). */
   let prompting = false;
-  const settings: ReplSettings = { verbose: common.verbose, hmpMode: false, showEvents: true, pretty: mode.pretty ?? true };
+  const settings: ReplSettings = { verbose: common.verbose, hmpMode: false, showEvents: !common.quiet, pretty: mode.pretty ?? true };
   client.on('wire', (m) => {
     // Completion's own look-ups (schema, live names) stay out of the trace.
     if (settings.verbose && !m.internal) say(paint.dim(wireLine(displayedWire(m, common.showSecrets))));
