@@ -131,7 +131,18 @@ export class QmpClient {
     }
     const where = formatAddress(this.address);
     const limit = this.options.connectTimeoutMs;
+    const signal = this.options.signal;
+    // An abort before the call, or while connecting: no session, nothing left open.
+    if (signal?.aborted) {
+      this.stateValue = 'closed';
+      throw new InterruptedError('interrupted before connecting');
+    }
     const transport = await this.connectTransport();
+    if (signal?.aborted) {
+      this.stateValue = 'closed';
+      transport.close();
+      throw new InterruptedError('interrupted while connecting');
+    }
     const started = Date.now();
     this.transport = transport;
     this.stateValue = 'greeting';
@@ -160,12 +171,12 @@ export class QmpClient {
         }, remaining)
       : undefined;
     const onAbort = () => this.fail(new InterruptedError('interrupted while connecting'));
-    this.options.signal?.addEventListener('abort', onAbort, { once: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await handshake;
     } finally {
       if (timer) clearTimeout(timer);
-      this.options.signal?.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
       this.handshake = undefined;
     }
   }
@@ -201,11 +212,16 @@ export class QmpClient {
    * CommandError for an `error` reply, TimeoutError, ConnectionClosedError, ...
    */
   execute(command: string, args?: JsonObject, options: ExecuteOptions = {}): Promise<JsonValue> {
-    if (this.needsSync && command !== 'guest-sync-delimited') {
+    if (this.needsSync && command !== 'guest-sync-delimited' && !options.signal?.aborted) {
       this.needsSync = false;
       const token = Math.floor(Math.random() * 2 ** 31);
-      return this.executeNow('guest-sync-delimited', { id: token }, { internal: true, ...pick(options) }).then(() =>
-        this.executeNow(command, args, options),
+      return this.executeNow('guest-sync-delimited', { id: token }, { internal: true, ...pick(options) }).then(
+        () => this.executeNow(command, args, options),
+        (err: unknown) => {
+          // Not back in step (e.g. interrupted): the next command syncs again.
+          this.needsSync = true;
+          throw err;
+        },
       );
     }
     return this.executeNow(command, args, options);
@@ -230,6 +246,10 @@ export class QmpClient {
           { hint: 'maxMessageBytes' },
         ),
       );
+    }
+    // Aborted before the call: nothing is sent and no timer is started.
+    if (options.signal?.aborted) {
+      return Promise.reject(new InterruptedError(`'${command}' was not sent: interrupted`));
     }
     const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
     const expectsClose = options.expectsClose ?? command === 'quit';
@@ -266,10 +286,6 @@ export class QmpClient {
           },
           timeoutMs,
         );
-      }
-      if (options.signal?.aborted) {
-        reject(new InterruptedError(`'${command}' was not sent: interrupted`));
-        return;
       }
       options.signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, { command, resolve, reject, expectsClose, cleanup, internal: options.internal === true });
