@@ -52,7 +52,8 @@ const MAX_ABANDONED = 1024;
 
 export class QmpClient {
   readonly address: Address;
-  private readonly options: Required<Omit<QmpClientOptions, 'signal'>> & { signal?: AbortSignal };
+  private readonly options: Required<Omit<QmpClientOptions, 'signal' | 'onListenerError'>> &
+    Pick<QmpClientOptions, 'signal' | 'onListenerError'>;
   private transport: Transport | undefined;
   private framer: JsonFramer;
   private stateValue: SessionState = 'connecting';
@@ -89,6 +90,7 @@ export class QmpClient {
       capabilities: options.capabilities ?? [],
       agent: options.agent ?? false,
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onListenerError ? { onListenerError: options.onListenerError } : {}),
     };
     this.framer = new JsonFramer(this.options.maxMessageBytes, { agentSync: this.options.agent });
   }
@@ -118,10 +120,36 @@ export class QmpClient {
     return this;
   }
 
+  /**
+   * Calls every listener. A listener that throws stops neither the others
+   * nor the session (the rest of the data it was reading is still handled):
+   * its error goes to onListenerError, by default thrown again on the next
+   * tick, where it surfaces as an uncaught exception as it would from an
+   * EventEmitter.
+   */
   private emit<K extends keyof ClientEvents>(name: K, ...args: Parameters<ClientEvents[K]>): void {
     for (const listener of this.listeners[name]) {
-      (listener as (...a: Parameters<ClientEvents[K]>) => void)(...args);
+      try {
+        (listener as (...a: Parameters<ClientEvents[K]>) => void)(...args);
+      } catch (err) {
+        this.listenerFailed(err, name, args[0]);
+      }
     }
+  }
+
+  private listenerFailed(error: unknown, name: keyof ClientEvents, payload: unknown): void {
+    const report = this.options.onListenerError;
+    if (report) {
+      try {
+        report(error, name, payload);
+        return;
+      } catch (err) {
+        error = err;
+      }
+    }
+    process.nextTick(() => {
+      throw error;
+    });
   }
 
   /** Connect + greeting + qmp_capabilities, all within connectTimeoutMs. */

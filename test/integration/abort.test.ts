@@ -7,51 +7,11 @@
  * killed after a generous limit, which fails the test. No timing threshold:
  * only "ends by itself" or "had to be killed".
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useFakeServers } from '../helpers/fake-server.js';
+import { KILL_AFTER_MS, runChild } from '../helpers/run-child.js';
 
 const serve = useFakeServers(afterEach);
-const LIB = fileURLToPath(new URL('../../dist/lib/index.js', import.meta.url));
-/** Far beyond what the child needs; only a child that would hang reaches it. */
-const KILL_AFTER_MS = 20_000;
-
-interface ChildResult {
-  killed: boolean;
-  code: number | null;
-  lines: string[];
-  stderr: string;
-}
-
-/** Runs `body` (an async function body with QmpClient, socket in scope) in a fresh Node process. */
-function runChild(body: string, socket: string): Promise<ChildResult> {
-  const source = `
-    import { QmpClient } from ${JSON.stringify(LIB)};
-    const socket = ${JSON.stringify(socket)};
-    const say = (x) => console.log(typeof x === 'string' ? x : JSON.stringify(x));
-    /** What still holds the event loop besides stdio (a timer shows as "Timeout"). */
-    const holding = () => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'PipeWrap');
-    ${body}
-  `;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    let killed = false;
-    const timer = setTimeout(() => {
-      killed = true;
-      child.kill('SIGKILL');
-    }, KILL_AFTER_MS);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ killed, code, lines: stdout.trim().split('\n').filter(Boolean), stderr });
-    });
-  });
-}
 
 describe('an AbortSignal aborted before the call', () => {
   it('execute() rejects at once, sends nothing and leaves no timer: the process ends after close()', async () => {

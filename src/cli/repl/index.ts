@@ -10,7 +10,7 @@ import readline from 'node:readline';
 import { formatAddress } from '../../address.js';
 import { CommandError, InterruptedError, QmpError } from '../../errors.js';
 import { isQuitHmp, runHmp } from '../../hmp.js';
-import { greetingVersion, type EventMessage, type JsonObject, type Request } from '../../protocol/messages.js';
+import { greetingVersion, isObject, type EventMessage, type JsonObject, type Request } from '../../protocol/messages.js';
 import { needsMoreInput, parseStatement } from '../../shell/line.js';
 import { parseArguments, parseRequest, parseWords } from '../../shell/parse.js';
 import { typedTransactionAction } from '../../schema/typed-args.js';
@@ -30,6 +30,7 @@ import { fetchLiveNames } from './live-names.js';
 import type { Schema } from '../../schema/schema.js';
 import { SHELL_COMMANDS } from './help.js';
 import { runShellCommand, type ReplSettings } from './shell-commands.js';
+import { runStateAfter } from './run-state.js';
 
 /** qapi/transaction.json TransactionAction types (QEMU 7.2). */
 const TRANSACTION_ACTIONS = [
@@ -46,16 +47,6 @@ const TRANSACTION_ACTIONS = [
   'blockdev-snapshot-sync',
   'drive-backup',
 ];
-
-/** Run state shown in the prompt, kept current from events. */
-const STATE_BY_EVENT: Record<string, string> = {
-  STOP: 'paused',
-  RESUME: 'running',
-  SHUTDOWN: 'shutdown',
-  SUSPEND: 'suspended',
-  WAKEUP: 'running',
-  GUEST_PANICKED: 'guest-panicked',
-};
 
 type Repl = Extract<Mode, { kind: 'repl' }>;
 
@@ -87,9 +78,13 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
         client.execute('query-commands').catch(() => []),
         client.execute('query-status').catch(() => ({ status: 'unknown' })),
       ]);
-  const qmpCommands = (commands as Array<{ name: string }>).map((c) => c.name).filter((n) => n !== 'qmp_capabilities');
+  // Peer data: only the shapes QEMU gives are used (anything else: no names, state unknown).
+  const qmpCommands = (Array.isArray(commands) ? commands : [])
+    .map((c) => (isObject(c) ? c.name : undefined))
+    .filter((n): n is string => typeof n === 'string' && n !== 'qmp_capabilities');
   // Peer text, shown in the prompt: never live.
-  let runState = common.agent ? 'agent' : inert(String((status as JsonObject).status ?? 'unknown'));
+  const reported = isObject(status) && typeof status.status === 'string' ? status.status : 'unknown';
+  let runState = common.agent ? 'agent' : inert(reported);
   let hmpCommands: string[] | undefined;
   let schema: Schema | undefined;
   let live: LiveNameSets = { devices: [], nodes: [], jobs: [], ids: [] };
@@ -169,7 +164,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
   }
 
   onEvent = (event: EventMessage) => {
-    const next = STATE_BY_EVENT[event.event];
+    const next = runStateAfter(event);
     if (next) runState = next;
     if (settings.showEvents) say(eventLine(event, paint));
     else if (next && !busy) showPrompt();
