@@ -17,6 +17,7 @@ import {
   ConnectionClosedError,
   InterruptedError,
   NegotiationError,
+  NumberRangeError,
   ProtocolError,
   QmpError,
   StateError,
@@ -264,6 +265,13 @@ export class QmpClient {
     const id = this.nextId++;
     const request: Request = { execute: command, ...(args ? { arguments: args } : {}), id };
     const text = stringifyJson(request);
+    // JSON.stringify writes NaN and +-Infinity as null: refuse rather than send what was not meant.
+    const nonFinite = text.includes('null') && args ? nonFinitePath(args) : undefined;
+    if (nonFinite !== undefined) {
+      return Promise.reject(
+        new UsageError(`the argument '${nonFinite.path}' of '${command}' is ${nonFinite.value}, which JSON cannot carry`),
+      );
+    }
     // QEMU refuses requests past 64 MiB (json-streamer MAX_TOKEN_SIZE); we use
     // the same limit we accept, and never send what we would not read.
     const bytes = text.length > this.options.maxMessageBytes / 4 ? Buffer.byteLength(text) : text.length;
@@ -353,9 +361,12 @@ export class QmpClient {
         value = parseJson(text);
       } catch (err) {
         this.fail(
-          err instanceof QmpError
-            ? err
-            : new ProtocolError(`the server sent invalid JSON: ${(err as Error).message}`, { cause: err }),
+          err instanceof NumberRangeError
+            ? // Valid JSON (RFC 8259 lets a parser limit the range), but shown as null or 0 it would be a lie.
+              new ProtocolError(`the server sent a number out of range: ${err.message}`, { cause: err })
+            : err instanceof QmpError
+              ? err
+              : new ProtocolError(`the server sent invalid JSON: ${(err as Error).message}`, { cause: err }),
         );
         return;
       }
@@ -517,6 +528,17 @@ export class QmpClient {
     this.handshake?.reject(pendingError);
     this.emit('close', error);
   }
+}
+
+/** The first NaN or +-Infinity in a request's arguments, with its dotted path. */
+function nonFinitePath(value: unknown, path = ''): { path: string; value: number } | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : { path, value };
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, member] of Object.entries(value)) {
+    const found = nonFinitePath(member, Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** The options of a command that also apply to the sync sent before it. */

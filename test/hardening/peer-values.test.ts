@@ -109,3 +109,17 @@ describe('a REPL peer whose query-commands and query-status are not what QEMU se
     }
   });
 });
+
+describe('numbers no double holds, from the peer', () => {
+  it.each(['1e400', '-1e400', '1e-400'])('a reply holding %s: a protocol violation (exit 4), never printed as null or 0', async (text) => {
+    const server = await serve(async (c) => {
+      await c.negotiate();
+      const req = await c.nextRequest();
+      c.send(`{"return": {"ratio": ${text}}, "id": ${JSON.stringify(req.id)}}\r\n`);
+    });
+    const r = await runCli([server.path, 'query-status']);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`qmpsh: the server sent a number out of range: the number ${text} ${text === '1e-400' ? 'is too small for a double (it would become 0)' : 'is beyond what a double holds (it would become Infinity, which JSON cannot carry)'}\n`);
+    expect(r.code).toBe(4);
+  });
+});
