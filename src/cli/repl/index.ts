@@ -21,7 +21,6 @@ import { displayedWire, openSession, wireLine, type Runtime } from '../core/sess
 import type { Mode } from '../options/decide.js';
 import { compactJson, eventLine, prettyJson } from '../output/format.js';
 import { inert } from '../output/inert.js';
-import { lineHasSecret } from '../../secrets.js';
 import { complete } from './completer.js';
 import { historyPath, MAX_ENTRIES, openHistory } from './history.js';
 import { installReverseSearch } from './search.js';
@@ -31,6 +30,7 @@ import type { Schema } from '../../schema/schema.js';
 import { SHELL_COMMANDS } from './help.js';
 import { runShellCommand, type ReplSettings } from './shell-commands.js';
 import { runStateAfter } from './run-state.js';
+import { keepInHistory } from './secret-lines.js';
 
 /** qapi/transaction.json TransactionAction types (QEMU 7.2). */
 const TRANSACTION_ACTIONS = [
@@ -239,8 +239,9 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
     const text = pendingLines.join('\n');
     if (!settings.hmpMode && needsMoreInput(text)) return;
     pendingLines = [];
-    // A line with a password in it is run but not written to the history file.
-    if (text.trim() && (common.showSecrets || !lineHasSecret(text))) history.add(text);
+    // A line with a secret in it (by the table that masks --log and -v) is run but not written to the history file.
+    const context = { hmpMode: settings.hmpMode, inTransaction: transaction !== undefined };
+    if (text.trim() && (common.showSecrets || keepInHistory(text, context))) history.add(text);
     try {
       await handleStatement(text);
     } catch (err) {
