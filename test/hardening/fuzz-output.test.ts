@@ -88,6 +88,8 @@ const io = {
 } as unknown as Io;
 
 const strings = (...values: unknown[]) => values.every((v) => typeof v === 'string');
+/** `npm run fuzz` multiplies the runs (QMPSH_FUZZ_SCALE): the limit grows with them. */
+const LIMIT_MS = 30_000 * Math.max(1, Number(process.env.QMPSH_FUZZ_SCALE ?? 1) || 1);
 
 describe('the output formatters take anything a peer sends', () => {
   it('JSON values: compact, pretty (plain and coloured), as a value, in a table, masked for -v', () => {
@@ -114,7 +116,7 @@ describe('the output formatters take anything a peer sends', () => {
       }),
       { numRuns: runs(1000) },
     );
-  });
+  }, LIMIT_MS);
 
   it('events: the event line (--events on stderr, the REPL), its time, the REPL run state, filters', () => {
     fc.assert(
@@ -127,7 +129,7 @@ describe('the output formatters take anything a peer sends', () => {
       }),
       { numRuns: runs(2000) },
     );
-  });
+  }, LIMIT_MS);
 
   it('jobs and migrations: the model, the --jobs table, progress lines and the spinner text', async () => {
     await fc.assert(
@@ -161,5 +163,5 @@ describe('the output formatters take anything a peer sends', () => {
       }),
       { numRuns: runs(500) },
     );
-  });
+  }, LIMIT_MS);
 });

@@ -96,5 +96,5 @@ describe('any HMP line or REPL line', () => {
       }),
       { numRuns: runs(2000) },
     );
-  });
+  }, 30_000 * Math.max(1, Number(process.env.QMPSH_FUZZ_SCALE ?? 1) || 1));
 });
