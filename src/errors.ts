@@ -11,7 +11,8 @@
  *   │   └── NegotiationError      QMP_NEGOTIATION_FAILED: qmp_capabilities refused
  *   ├── ConnectionClosedError     QMP_CONNECTION_CLOSED: EOF or reset mid-session
  *   ├── ProtocolError             QMP_PROTOCOL_ERROR: the peer broke the protocol
- *   │   └── MessageTooLargeError  QMP_MESSAGE_TOO_LARGE: the size cap was hit
+ *   │   ├── MessageTooLargeError  QMP_MESSAGE_TOO_LARGE: the size cap was hit
+ *   │   └── NumberRangeError      QMP_PROTOCOL_ERROR: a JSON number no double holds (1e400)
  *   ├── TimeoutError              QMP_TIMEOUT: a command got no reply in time
  *   ├── CommandError              QMP_COMMAND_ERROR: QEMU answered {"error": ...}
  *   │   └── HmpError              QMP_HMP_ERROR: HMP printed an error
@@ -114,6 +115,29 @@ export class MessageTooLargeError extends ProtocolError {
       { code: 'QMP_MESSAGE_TOO_LARGE', hint: 'maxMessageBytes' },
     );
     this.limit = limit;
+  }
+}
+
+/**
+ * A JSON number that no double can hold: beyond +-1.8e308 (JSON.parse makes
+ * it Infinity, which JSON.stringify writes as null) or so small it would be
+ * 0 (1e-400). Thrown by parseJson; the session reports it as the server's
+ * protocol violation, the key=value parser as a usage error.
+ */
+export class NumberRangeError extends ProtocolError {
+  /** The number as written. */
+  readonly text: string;
+  readonly direction: 'overflow' | 'underflow';
+
+  constructor(text: string, direction: 'overflow' | 'underflow') {
+    const shown = text.length > 40 ? `${text.slice(0, 37)}...` : text;
+    super(
+      direction === 'overflow'
+        ? `the number ${shown} is beyond what a double holds (it would become Infinity, which JSON cannot carry)`
+        : `the number ${shown} is too small for a double (it would become 0)`,
+    );
+    this.text = text;
+    this.direction = direction;
   }
 }
 

@@ -33,6 +33,13 @@ export interface QmpClientOptions {
   agent?: boolean;
   /** Aborts connecting. */
   signal?: AbortSignal;
+  /**
+   * A listener (on()) threw: `name` is the event it was called for and
+   * `payload` what it was given. The session goes on either way. Without
+   * this, the error is thrown again on the next tick (an uncaught exception
+   * unless the program handles those).
+   */
+  onListenerError?: (error: unknown, name: keyof ClientEvents, payload: unknown) => void;
 }
 
 export interface ExecuteOptions {

@@ -17,6 +17,7 @@ import {
   ConnectionClosedError,
   InterruptedError,
   NegotiationError,
+  NumberRangeError,
   ProtocolError,
   QmpError,
   StateError,
@@ -52,7 +53,8 @@ const MAX_ABANDONED = 1024;
 
 export class QmpClient {
   readonly address: Address;
-  private readonly options: Required<Omit<QmpClientOptions, 'signal'>> & { signal?: AbortSignal };
+  private readonly options: Required<Omit<QmpClientOptions, 'signal' | 'onListenerError'>> &
+    Pick<QmpClientOptions, 'signal' | 'onListenerError'>;
   private transport: Transport | undefined;
   private framer: JsonFramer;
   private stateValue: SessionState = 'connecting';
@@ -91,6 +93,7 @@ export class QmpClient {
       capabilities: options.capabilities ?? [],
       agent: options.agent ?? false,
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onListenerError ? { onListenerError: options.onListenerError } : {}),
     };
     this.framer = new JsonFramer(this.options.maxMessageBytes, { agentSync: this.options.agent });
   }
@@ -120,10 +123,36 @@ export class QmpClient {
     return this;
   }
 
+  /**
+   * Calls every listener. A listener that throws stops neither the others
+   * nor the session (the rest of the data it was reading is still handled):
+   * its error goes to onListenerError, by default thrown again on the next
+   * tick, where it surfaces as an uncaught exception as it would from an
+   * EventEmitter.
+   */
   private emit<K extends keyof ClientEvents>(name: K, ...args: Parameters<ClientEvents[K]>): void {
     for (const listener of this.listeners[name]) {
-      (listener as (...a: Parameters<ClientEvents[K]>) => void)(...args);
+      try {
+        (listener as (...a: Parameters<ClientEvents[K]>) => void)(...args);
+      } catch (err) {
+        this.listenerFailed(err, name, args[0]);
+      }
     }
+  }
+
+  private listenerFailed(error: unknown, name: keyof ClientEvents, payload: unknown): void {
+    const report = this.options.onListenerError;
+    if (report) {
+      try {
+        report(error, name, payload);
+        return;
+      } catch (err) {
+        error = err;
+      }
+    }
+    process.nextTick(() => {
+      throw error;
+    });
   }
 
   /** Connect + greeting + qmp_capabilities, all within connectTimeoutMs. */
@@ -133,7 +162,18 @@ export class QmpClient {
     }
     const where = formatAddress(this.address);
     const limit = this.options.connectTimeoutMs;
+    const signal = this.options.signal;
+    // An abort before the call, or while connecting: no session, nothing left open.
+    if (signal?.aborted) {
+      this.stateValue = 'closed';
+      throw new InterruptedError('interrupted before connecting');
+    }
     const transport = await this.connectTransport();
+    if (signal?.aborted) {
+      this.stateValue = 'closed';
+      transport.close();
+      throw new InterruptedError('interrupted while connecting');
+    }
     const started = Date.now();
     this.transport = transport;
     this.stateValue = 'greeting';
@@ -162,12 +202,12 @@ export class QmpClient {
         }, remaining)
       : undefined;
     const onAbort = () => this.fail(new InterruptedError('interrupted while connecting'));
-    this.options.signal?.addEventListener('abort', onAbort, { once: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await handshake;
     } finally {
       if (timer) clearTimeout(timer);
-      this.options.signal?.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
       this.handshake = undefined;
     }
   }
@@ -203,11 +243,16 @@ export class QmpClient {
    * CommandError for an `error` reply, TimeoutError, ConnectionClosedError, ...
    */
   execute(command: string, args?: JsonObject, options: ExecuteOptions = {}): Promise<JsonValue> {
-    if (this.needsSync && command !== 'guest-sync-delimited') {
+    if (this.needsSync && command !== 'guest-sync-delimited' && !options.signal?.aborted) {
       this.needsSync = false;
       const token = Math.floor(Math.random() * 2 ** 31);
-      return this.executeNow('guest-sync-delimited', { id: token }, { internal: true, ...pick(options) }).then(() =>
-        this.executeNow(command, args, options),
+      return this.executeNow('guest-sync-delimited', { id: token }, { internal: true, ...pick(options) }).then(
+        () => this.executeNow(command, args, options),
+        (err: unknown) => {
+          // Not back in step (e.g. interrupted): the next command syncs again.
+          this.needsSync = true;
+          throw err;
+        },
       );
     }
     return this.executeNow(command, args, options);
@@ -224,6 +269,13 @@ export class QmpClient {
     const id = this.nextId++;
     const request: Request = { execute: command, ...(args ? { arguments: args } : {}), id };
     const text = stringifyJson(request);
+    // JSON.stringify writes NaN and +-Infinity as null: refuse rather than send what was not meant.
+    const nonFinite = text.includes('null') && args ? nonFinitePath(args) : undefined;
+    if (nonFinite !== undefined) {
+      return Promise.reject(
+        new UsageError(`the argument '${nonFinite.path}' of '${command}' is ${nonFinite.value}, which JSON cannot carry`),
+      );
+    }
     // QEMU refuses requests past 64 MiB (json-streamer MAX_TOKEN_SIZE); we use
     // the same limit we accept, and never send what we would not read.
     const bytes = text.length > this.options.maxMessageBytes / 4 ? Buffer.byteLength(text) : text.length;
@@ -234,6 +286,10 @@ export class QmpClient {
           { hint: 'maxMessageBytes' },
         ),
       );
+    }
+    // Aborted before the call: nothing is sent and no timer is started.
+    if (options.signal?.aborted) {
+      return Promise.reject(new InterruptedError(`'${command}' was not sent: interrupted`));
     }
     const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
     const expectsClose = options.expectsClose ?? command === 'quit';
@@ -270,10 +326,6 @@ export class QmpClient {
           },
           timeoutMs,
         );
-      }
-      if (options.signal?.aborted) {
-        reject(new InterruptedError(`'${command}' was not sent: interrupted`));
-        return;
       }
       options.signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, { command, resolve, reject, expectsClose, cleanup, internal: options.internal === true });
@@ -313,9 +365,12 @@ export class QmpClient {
         value = parseJson(text);
       } catch (err) {
         this.fail(
-          err instanceof QmpError
-            ? err
-            : new ProtocolError(`the server sent invalid JSON: ${(err as Error).message}`, { cause: err }),
+          err instanceof NumberRangeError
+            ? // Valid JSON (RFC 8259 lets a parser limit the range), but shown as null or 0 it would be a lie.
+              new ProtocolError(`the server sent a number out of range: ${err.message}`, { cause: err })
+            : err instanceof QmpError
+              ? err
+              : new ProtocolError(`the server sent invalid JSON: ${(err as Error).message}`, { cause: err }),
         );
         return;
       }
@@ -478,6 +533,17 @@ export class QmpClient {
     this.handshake?.reject(pendingError);
     this.emit('close', error);
   }
+}
+
+/** The first NaN or +-Infinity in a request's arguments, with its dotted path. */
+function nonFinitePath(value: unknown, path = ''): { path: string; value: number } | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : { path, value };
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, member] of Object.entries(value)) {
+    const found = nonFinitePath(member, Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** The options of a command that also apply to the sync sent before it. */

@@ -3,7 +3,7 @@
  * qapi/migration.json MigrationInfo), reduced to what following them needs.
  * Pure.
  */
-import type { JsonValue } from '../protocol/json.js';
+import { stringifyJson, type JsonValue } from '../protocol/json.js';
 
 export interface JobState {
   id: string;
@@ -27,6 +27,8 @@ export interface MigrationState {
   error?: string;
 }
 
+/** A peer's value as text: a string as it is, anything else as its JSON (String() throws on {"toString": 1}). */
+const text = (v: unknown): string => (typeof v === 'string' ? v : v === undefined ? 'undefined' : stringifyJson(v));
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : 0);
 const obj = (v: unknown): Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
@@ -36,9 +38,9 @@ export function jobsFrom(reply: JsonValue): JobState[] {
   return reply.map((j) => {
     const o = obj(j);
     return {
-      id: String(o.id),
-      type: String(o.type),
-      status: String(o.status),
+      id: text(o.id),
+      type: text(o.type),
+      status: text(o.status),
       done: num(o['current-progress']),
       total: num(o['total-progress']),
       ...(typeof o.error === 'string' ? { error: o.error } : {}),

@@ -10,7 +10,7 @@
  * of 16 digits goes straight to JSON.parse (the common case; measured in
  * bench/). Only texts with such a run take the exact parser below.
  */
-import { ProtocolError } from '../errors.js';
+import { NumberRangeError, ProtocolError } from '../errors.js';
 
 export type JsonValue =
   | null
@@ -21,11 +21,35 @@ export type JsonValue =
   | JsonValue[]
   | { [key: string]: JsonValue };
 
-const LONG_DIGIT_RUN = /\d{16}/;
+/**
+ * What plain JSON.parse may get wrong: an integer beyond 2^53 (16 digits or
+ * more), and a number no double holds (1e400, 1e-400). A number outside a
+ * double's range needs either a 3-digit exponent or a run of 16 digits
+ * (15 digits and an exponent below 100 stay within 1e-115..1e115), so texts
+ * without either go straight to JSON.parse.
+ */
+const NEEDS_EXACT = /\d{16}|\d[eE][+-]?\d{3}/;
 
+/**
+ * Parses JSON; integers beyond 2^53 become BigInt. A number no double can
+ * hold (1e400, -1e400, 1e-400) is refused with NumberRangeError, never
+ * turned into Infinity (written back as null) or 0.
+ */
 export function parseJson(text: string): JsonValue {
-  if (!LONG_DIGIT_RUN.test(text)) return JSON.parse(text) as JsonValue;
+  if (!NEEDS_EXACT.test(text)) return JSON.parse(text) as JsonValue;
   return new ExactParser(text).parseDocument();
+}
+
+/**
+ * A JSON number's text (or any text Number() reads) as a double, or
+ * NumberRangeError when the double would be Infinity, or 0 for a number
+ * that is not 0.
+ */
+export function finiteNumber(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n)) throw new NumberRangeError(text, 'overflow');
+  if (n === 0 && /[1-9]/.test(text.replace(/[eE].*$/, ''))) throw new NumberRangeError(text, 'underflow');
+  return n;
 }
 
 /**
@@ -227,7 +251,8 @@ class ExactParser {
   }
 
   private parseNumber(): number | bigint {
-    const m = NUMBER_RE.exec(this.text.slice(this.pos, this.pos + 400));
+    NUMBER_RE.lastIndex = this.pos;
+    const m = NUMBER_RE.exec(this.text);
     if (!m) return this.fail('bad number');
     const token = m[0];
     this.pos += token.length;
@@ -235,8 +260,9 @@ class ExactParser {
       const n = Number(token);
       return Number.isSafeInteger(n) ? n : BigInt(token);
     }
-    return Number(token);
+    return finiteNumber(token);
   }
 }
 
-const NUMBER_RE = /^-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/;
+/** Sticky: matched where the parser stands, without copying the rest of the text. */
+const NUMBER_RE = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;

@@ -78,12 +78,27 @@ export function classify(value: JsonValue): Classified {
   throw new ProtocolError(`the server sent a message QMP does not define: ${brief(value)}`);
 }
 
+/**
+ * qmp-spec "Server Greeting": version is query-version's VersionInfo
+ * (qapi/control.json: qemu {major, minor, micro} ints, package str) and
+ * capabilities a list of QMPCapability names. Everything qmpsh later builds
+ * from these (the banner, the schema cache's names) relies on these types, so
+ * any other shape is the peer's fault, found here. Members QEMU may add later
+ * are allowed.
+ */
 function isGreeting(value: JsonObject): value is JsonObject & Greeting {
   const qmp = value.QMP;
-  if (!isObject(qmp) || !Array.isArray(qmp.capabilities)) return false;
+  if (!isObject(qmp)) return false;
+  const caps = qmp.capabilities;
+  if (!Array.isArray(caps) || !caps.every((c) => typeof c === 'string')) return false;
   const version = qmp.version;
-  return isObject(version) && isObject(version.qemu);
+  if (!isObject(version) || typeof version.package !== 'string') return false;
+  const qemu = version.qemu;
+  return isObject(qemu) && isVersionNumber(qemu.major) && isVersionNumber(qemu.minor) && isVersionNumber(qemu.micro);
 }
+
+const isVersionNumber = (v: JsonValue | undefined): boolean =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 export function greetingVersion(greeting: Greeting): string {
   const q = greeting.QMP.version.qemu;

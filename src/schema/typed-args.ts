@@ -9,10 +9,10 @@
  * JSON-quoted value ('"on"') is a string.
  */
 import { REPLACEMENTS, replacementCommand } from './replacements.js';
-import { UsageError } from '../errors.js';
-import { parseJson, type JsonValue } from '../protocol/json.js';
+import { NumberRangeError, UsageError } from '../errors.js';
+import { finiteNumber, parseJson, type JsonValue } from '../protocol/json.js';
 import { isObject, type JsonObject, type Request } from '../protocol/messages.js';
-import { jsonValue, parseValue, requestOf, type QmpCall, type RawArg } from '../shell/parse.js';
+import { jsonValue, outOfRange, parseValue, requestOf, type QmpCall, type RawArg } from '../shell/parse.js';
 import { Schema, suggest, type SchemaMember } from './schema.js';
 
 const INTEGER = /^[+-]?\d+$/;
@@ -203,9 +203,18 @@ class Typer {
           case 'int':
             if (!INTEGER.test(raw)) return wants('an integer (int)');
             return parseJson(raw.replace(/^\+/, ''));
-          case 'number':
+          case 'number': {
             if (!NUMBER.test(raw)) return wants('a number');
-            return /^[+-]?\d+$/.test(raw) ? parseJson(raw.replace(/^\+/, '')) : Number(raw);
+            // A double in QEMU (strtod): what no double holds is refused, not sent as null, 0 or inf.
+            let n: number;
+            try {
+              n = finiteNumber(raw);
+            } catch (err) {
+              if (err instanceof NumberRangeError) throw outOfRange(where, err);
+              throw err;
+            }
+            return /^[+-]?\d+$/.test(raw) ? parseJson(raw.replace(/^\+/, '')) : n;
+          }
           case 'boolean': {
             const b = BOOLEANS[raw.toLowerCase()];
             return b === undefined ? wants('a boolean (true/false, on/off, yes/no)') : b;

@@ -8,7 +8,7 @@
  * but is not valid JSON, an empty key or value, a repeated key, and a key used
  * both as a value and as a parent are usage errors.
  */
-import { UsageError } from '../errors.js';
+import { NumberRangeError, UsageError } from '../errors.js';
 import { parseJson, type JsonValue } from '../protocol/json.js';
 import { isObject, type JsonObject, type Request } from '../protocol/messages.js';
 
@@ -25,14 +25,15 @@ export function parseValue(key: string, text: string): JsonValue {
   if (text === 'true') return true;
   if (text === 'false') return false;
   if (text === 'null') return null;
-  if (JSON_NUMBER.test(text)) return parseJson(text);
+  if (JSON_NUMBER.test(text)) return parseUserJson(key, text);
   const first = text[0];
   // A fan-out placeholder (`{name}.qcow2`) is text, never JSON (JSON keys are quoted).
   if (/^\{(name|target)\}/.test(text)) return text;
   if (first === '{' || first === '[' || first === '"') {
     try {
       return parseJson(text);
-    } catch {
+    } catch (err) {
+      if (err instanceof NumberRangeError) throw outOfRange(key, err);
       throw new UsageError(
         `the value of '${key}' starts like JSON but is not valid JSON: ${abbreviate(text)}` +
           (first === '"' ? '' : " (quote it for the shell, e.g. key='{\"a\": 1}')"),
@@ -85,9 +86,29 @@ export function parseWords(tokens: readonly string[]): RawArg[] {
 export function jsonValue(key: string, raw: string): JsonValue {
   try {
     return parseJson(raw);
-  } catch {
+  } catch (err) {
+    if (err instanceof NumberRangeError) throw outOfRange(key, err);
     throw new UsageError(`the value of '${key}:=' is not valid JSON: ${abbreviate(raw)}`);
   }
+}
+
+/** A number typed by the user: exact, or refused when no double holds it. */
+function parseUserJson(key: string, text: string): JsonValue {
+  try {
+    return parseJson(text);
+  } catch (err) {
+    if (err instanceof NumberRangeError) throw outOfRange(key, err);
+    throw err;
+  }
+}
+
+/**
+ * A number no double holds is refused, not sent as null (what JSON.stringify
+ * makes of Infinity) or 0: QEMU would read 1e400 as infinity and 1e-400 as 0
+ * anyway (json-parser.c, strtod), so what was typed could never arrive.
+ */
+export function outOfRange(key: string, err: NumberRangeError): UsageError {
+  return new UsageError(`'${key}': ${err.message}`, { cause: err });
 }
 
 /** Untyped: each value by its look (parseValue), nested by dotted keys, onto `base`. */
@@ -160,7 +181,8 @@ export function parseCommand(command: string, tokens: readonly string[], argsJso
     let parsed: JsonValue;
     try {
       parsed = parseJson(argsJson);
-    } catch {
+    } catch (err) {
+      if (err instanceof NumberRangeError) throw new UsageError(`the arguments object: ${err.message}`, { cause: err });
       throw new UsageError(`the arguments object is not valid JSON: ${abbreviate(argsJson)}`);
     }
     if (!isObject(parsed)) throw new UsageError('the arguments must be a JSON object, e.g. {"device": "drive0"}');
@@ -171,7 +193,8 @@ export function parseCommand(command: string, tokens: readonly string[], argsJso
     let parsed: JsonValue;
     try {
       parsed = parseJson(trimmed);
-    } catch {
+    } catch (err) {
+      if (err instanceof NumberRangeError) throw new UsageError(`the JSON request: ${err.message}`, { cause: err });
       throw new UsageError(`the JSON request is not valid JSON: ${abbreviate(trimmed)}`);
     }
     if (!isObject(parsed) || typeof parsed.execute !== 'string') {

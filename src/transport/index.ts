@@ -22,6 +22,10 @@ export interface ConnectOptions {
 }
 
 export function connectTransport(address: Address, options: ConnectOptions = {}): Promise<Transport> {
+  // Aborted before the call: connect nowhere (an abort event that already fired never comes again).
+  if (options.signal?.aborted) {
+    return Promise.reject(new ConnectError(`connecting to ${formatAddress(address)} was interrupted`));
+  }
   if (address.kind === 'listen') return acceptTransport(address.path, options);
   if (address.kind === 'ssh') return connectSsh(address, options);
   return new Promise((resolve, reject) => {

@@ -43,7 +43,7 @@ const ELSEWHERE: Record<string, string> = {
   'connect-timeout': 'test/cli/faults.test.ts (held monitor, stopped QEMU)',
   'max-message-size': 'test/hardening/hostile.test.ts (size cap)',
   'wait-socket': 'test/cli/scripting.test.ts (a socket that appears later)',
-  'show-secrets': 'the log row here masks; test/unit/secrets.test.ts',
+  'show-secrets': 'the log row here masks; test/unit/secrets.test.ts, test/hardening/secrets.test.ts',
   debug: 'test/cli/oneshot.test.ts (stack traces only with --debug)',
   launch: 'the launch column here; test/cli/launch-agent.test.ts',
   keep: 'test/cli/launch-agent.test.ts',

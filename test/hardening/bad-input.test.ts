@@ -33,6 +33,9 @@ export const BAD_INPUTS: BadInput[] = [
   { name: 'bad command name', line: 'query-status!', argv: ['query-status!'], message: /not a QMP command name/ },
   { name: 'JSON request with an unknown member', line: '{"execute": "query-status", "bogus": 1}', argv: ['{"execute": "query-status", "bogus": 1}'], message: /not 'bogus'/ },
   { name: 'JSON request without execute', line: '{"exec": "query-status"}', argv: ['{"exec": "query-status"}'], message: /needs "execute"/ },
+  { name: 'a number beyond a double (x=1e400)', line: 'query-status x=1e400', argv: ['query-status', 'x=1e400'], message: /'x': the number 1e400 is beyond what a double holds/ },
+  { name: 'a number that would be 0 (x=1e-400)', line: 'query-status x=1e-400', argv: ['query-status', 'x=1e-400'], message: /'x': the number 1e-400 is too small for a double/ },
+  { name: 'a number beyond a double in a JSON request', line: '{"execute": "query-status", "arguments": {"x": -1e400}}', argv: ['{"execute": "query-status", "arguments": {"x": -1e400}}'], message: /the JSON request: the number -1e400 is beyond/ },
   { name: 'control character in the command', line: 'query\u0001status', argv: ['query\u0001status'], message: /not a QMP command name/, typeable: false },
   { name: 'control character in a key', line: 'query-status k\u0007=1', argv: ['query-status', 'k\u0007=1'], message: /control character/, typeable: false },
   {

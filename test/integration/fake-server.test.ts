@@ -314,3 +314,24 @@ describe('batch pipelining (scripted server)', () => {
     expect(log).not.toContain('got stop');
   });
 });
+
+describe('QmpClient: arguments JSON cannot carry', () => {
+  it.each([Infinity, -Infinity, NaN])('refuses %s (JSON.stringify would send null) and sends nothing', async (bad) => {
+    const server = await serve(async (conn) => {
+      await conn.negotiate();
+    });
+    const client = await QmpClient.connect(server.path);
+    try {
+      await expect(client.execute('set-ratio', { a: { ratios: [1, bad] } })).rejects.toThrow(
+        `the argument 'a.ratios[1]' of 'set-ratio' is ${bad}, which JSON cannot carry`,
+      );
+      // A null that was meant is sent: the server sees it.
+      void client.execute('set-ratio', { x: null, y: 1 }).catch(() => {});
+      while (server.requests.length < 2) await new Promise((r) => setTimeout(r, 10));
+    } finally {
+      client.close();
+    }
+    expect(server.requests.map((r) => r.execute)).toEqual(['qmp_capabilities', 'set-ratio']);
+    expect(server.requests[1]?.arguments).toEqual({ x: null, y: 1 });
+  });
+});

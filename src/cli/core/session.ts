@@ -15,7 +15,7 @@ import type { JsonValue } from '../../protocol/json.js';
 import type { EventMessage } from '../../protocol/messages.js';
 import { maskSecrets } from '../../secrets.js';
 import { QmpClient, type WireMessage } from '../../session.js';
-import { compactJson, eventLine } from '../output/format.js';
+import { compactJson, eventLine, rawText } from '../output/format.js';
 import type { Io } from '../output/io.js';
 import type { Common } from '../options/decide.js';
 import { SchemaAccess } from './schema-access.js';
@@ -74,7 +74,16 @@ export function openSession(rt: Runtime, target: string, settings: SessionSettin
     capabilities: common.agent ? [] : (settings.capabilities ?? []),
     agent: common.agent,
     signal: rt.signal,
+    // Showing a message failed (data no formatter foresaw): it is shown raw
+    // instead, and the session goes on.
+    onListenerError: (error, name, payload) => {
+      const what = name === 'wire' ? rawText(shownPayload(payload as WireMessage)) : rawText(payload);
+      const why = error instanceof Error ? error.message : rawText(error);
+      io.warn(`${prefix}could not show ${name === 'event' ? 'an event' : `a ${name} message`} (${why}); as received: ${what}`);
+    },
   });
+  // A wire message may hold a secret: raw means masked raw (unless --show-secrets).
+  const shownPayload = (m: WireMessage) => (m && typeof m === 'object' ? displayedWire(m, common.showSecrets).value : m);
   let negotiated = false;
   client.on('warning', (message) => io.warn(`${prefix}${message}`));
   const shown = (m: WireMessage) => displayedWire(m, common.showSecrets);

@@ -6,24 +6,18 @@
  * --until-done until nothing is left anywhere.
  */
 import { InterruptedError, QmpError } from '../../errors.js';
-import { MIGRATION_ACTIVE, jobsFrom, migrationFrom, type JobState, type MigrationState } from '../../jobs/model.js';
+import { MIGRATION_ACTIVE, jobsFrom, migrationFrom } from '../../jobs/model.js';
 import { openSession, type CliSession, type Runtime } from '../core/session.js';
 import { messageWithHint } from '../core/hints.js';
 import type { Mode } from '../options/decide.js';
 import { compactJson } from '../output/format.js';
-import { inert } from '../output/inert.js';
-import { bytes } from '../output/progress.js';
+import { renderJobsTable, type JobsSnapshot } from '../output/jobs-table.js';
 
 const INTERVAL_MS = 1000;
 
 type Jobs = Extract<Mode, { kind: 'jobs' }>;
 
-interface Snapshot {
-  target: string;
-  jobs: JobState[];
-  migration: MigrationState;
-  error?: string;
-}
+type Snapshot = JobsSnapshot;
 
 export async function runJobsView(
   mode: Jobs,
@@ -59,7 +53,7 @@ export async function runJobsView(
     for (;;) {
       const snapshots = await Promise.all(sessions.filter((s) => live.has(s)).map((s) => snapshot(s, names.get(s) as string, live)));
       if (table) {
-        const lines = render(snapshots, several);
+        const lines = renderJobsTable(snapshots, several);
         // Up over the last table, then draw the new one over it.
         if (drawn) io.control(`\x1b[${drawn}A\r\x1b[J`);
         for (const line of lines) io.out(line);
@@ -101,27 +95,4 @@ async function snapshot(session: CliSession, target: string, live: Set<CliSessio
     live.delete(session);
     return { target, jobs: [], migration: migrationFrom(null), error: err.message };
   }
-}
-
-function render(snapshots: Snapshot[], several: boolean): string[] {
-  const head = ['ID', 'TYPE', 'STATUS', 'PROGRESS', 'DONE', 'TOTAL'];
-  const rows: string[][] = [several ? ['TARGET', ...head] : head];
-  const add = (target: string, row: string[]) => rows.push(several ? [target, ...row] : row);
-  for (const s of snapshots) {
-    if (s.error) add(s.target, ['-', '-', `error: ${s.error}`, '-', '-', '-']);
-    for (const j of s.jobs) {
-      const pct = j.total > 0 ? `${((100 * j.done) / j.total).toFixed(1)}%` : '-';
-      add(s.target, [j.id, j.type, j.status + (j.error ? ` (${j.error})` : ''), pct, bytes(j.done), bytes(j.total)]);
-    }
-    const m = s.migration;
-    if (MIGRATION_ACTIVE.has(m.status) || m.status !== 'none') {
-      const pct = m.total > 0 ? `${((100 * (m.total - m.remaining)) / m.total).toFixed(1)}%` : '-';
-      add(s.target, ['-', 'migration', m.status, pct, bytes(m.transferred), bytes(m.total)]);
-    }
-  }
-  if (rows.length === 1) return ['no jobs, no migration'];
-  // Peer text (ids, states, errors) is shown, never live, and stays on its row.
-  const safe = rows.map((r) => r.map((cell) => inert(cell).replace(/[\n\t]/g, ' ')));
-  const widths = safe[0]!.map((_, c) => Math.max(...safe.map((r) => (r[c] ?? '').length)));
-  return safe.map((r) => r.map((cell, c) => cell.padEnd(widths[c] as number)).join('  ').trimEnd());
 }

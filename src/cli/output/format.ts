@@ -3,7 +3,7 @@
  * `Paint` is a chalk instance chosen per stream by cli/color.ts.
  */
 import { stringifyJson, type JsonValue } from '../../protocol/json.js';
-import type { EventMessage } from '../../protocol/messages.js';
+import { isObject, type EventMessage } from '../../protocol/messages.js';
 import { inert } from './inert.js';
 
 /** The part of chalk qmpsh uses; cli/color.ts gives chalk itself, or PLAIN without loading it. */
@@ -86,22 +86,52 @@ function write(value: JsonValue, current: string, indent: string, paint: Paint, 
   }
 }
 
-/** The event's own timestamp as ISO 8601 with microseconds (UTC). */
+/**
+ * The event's own timestamp as ISO 8601 with microseconds (UTC). A timestamp
+ * that is no date (a peer may send any number, a BigInt, a string, seconds
+ * past year 275760, microseconds past 999999) is shown as it was sent.
+ */
 export function eventTime(event: EventMessage): string {
-  const ts = event.timestamp;
-  if (!ts || typeof ts.seconds !== 'number' || !(ts.seconds >= 0)) return '-';
-  const date = new Date(ts.seconds * 1000);
-  // A peer may send any number: past year 275760 there is no date to show.
-  if (Number.isNaN(date.getTime())) return `${ts.seconds}s`;
-  const iso = date.toISOString(); // 2026-11-25T03:33:00.000Z
-  const micro = String(Math.max(0, Math.trunc(ts.microseconds ?? 0))).padStart(6, '0');
-  return `${iso.slice(0, 19)}.${micro}Z`;
+  const ts: unknown = event.timestamp;
+  if (!isObject(ts) || ts.seconds === undefined) return '-';
+  const { seconds } = ts;
+  const micro = ts.microseconds ?? 0;
+  if (isWhole(seconds) && isWhole(micro) && micro < 1_000_000) {
+    const date = new Date(Number(seconds) * 1000);
+    if (!Number.isNaN(date.getTime())) {
+      return `${date.toISOString().slice(0, 19)}.${String(micro).padStart(6, '0')}Z`;
+    }
+  }
+  return rawText(ts);
+}
+
+/** A whole number >= 0, as a number or a BigInt (what the exact parser gives beyond 2^53). */
+function isWhole(v: unknown): v is number | bigint {
+  return (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) || (typeof v === 'bigint' && v >= 0n);
+}
+
+/**
+ * A value as raw JSON text, for when it cannot be shown otherwise: never
+ * throws (the caller is already handling something that went wrong).
+ */
+export function rawText(value: unknown): string {
+  try {
+    const text = stringifyJson(value);
+    if (typeof text === 'string') return text;
+  } catch {
+    // not JSON: below
+  }
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
 
 /** One line for an event on stderr: `event STOP 2026-...Z {"data"}`. */
 export function eventLine(event: EventMessage, paint: Paint): string {
   const data = event.data !== undefined ? ` ${compactJson(event.data)}` : '';
-  const name = inert(String(event.event));
+  const name = inert(typeof event.event === 'string' ? event.event : rawText(event.event));
   return `${paint.dim('event')} ${paint.bold(colourForEvent(name, paint)(name))} ${paint.dim(eventTime(event))}${data}`;
 }
 

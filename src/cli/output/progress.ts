@@ -61,14 +61,7 @@ export async function progressReporter(
     }).start();
     return {
       update(s) {
-        const { rate, eta, percent } = measure(s);
-        const extra = Object.entries(s.extra ?? {})
-          .map(([k, v]) => `${k} ${k.includes('rate') ? `${bytes(v)}/s` : v}`)
-          .join(' ');
-        // Labels and states come from the peer: nothing in them may be live.
-        spinner.text =
-          `${inert(s.label)} ${bar(percent)} ${percent.toFixed(1)}% ${bytes(s.done)}/${bytes(s.total)} ` +
-          `${bytes(rate)}/s ETA ${duration(eta)} ${inert(s.status)}${extra ? ` ${extra}` : ''}`;
+        spinner.text = spinnerText(s, measure(s));
       },
       note(text) {
         spinner.clear();
@@ -115,8 +108,21 @@ export async function progressReporter(
   };
 }
 
+/** The spinner's line: label, bar, percent, bytes, rate, ETA, state. */
+export function spinnerText(s: ProgressSample, m: { rate: number; eta: number | undefined; percent: number }): string {
+  const extra = Object.entries(s.extra ?? {})
+    .map(([k, v]) => `${k} ${k.includes('rate') ? `${bytes(v)}/s` : v}`)
+    .join(' ');
+  // Labels and states come from the peer: nothing in them may be live.
+  return (
+    `${inert(s.label)} ${bar(m.percent)} ${m.percent.toFixed(1)}% ${bytes(s.done)}/${bytes(s.total)} ` +
+    `${bytes(m.rate)}/s ETA ${duration(m.eta)} ${inert(s.status)}${extra ? ` ${extra}` : ''}`
+  );
+}
+
 function bar(percent: number, width = 20): string {
-  const full = Math.round((percent / 100) * width);
+  // Peer numbers: a negative, NaN or huge percent still draws a bar.
+  const full = Number.isFinite(percent) ? Math.round((Math.min(100, Math.max(0, percent)) / 100) * width) : 0;
   return `[${'#'.repeat(full)}${'-'.repeat(width - full)}]`;
 }
 

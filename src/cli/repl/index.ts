@@ -10,7 +10,7 @@ import readline from 'node:readline';
 import { formatAddress } from '../../address.js';
 import { CommandError, InterruptedError, QmpError } from '../../errors.js';
 import { isQuitHmp, runHmp } from '../../hmp.js';
-import { greetingVersion, type EventMessage, type JsonObject, type Request } from '../../protocol/messages.js';
+import { greetingVersion, isObject, type EventMessage, type JsonObject, type Request } from '../../protocol/messages.js';
 import { needsMoreInput, parseStatement } from '../../shell/line.js';
 import { parseArguments, parseRequest, parseWords } from '../../shell/parse.js';
 import { typedTransactionAction } from '../../schema/typed-args.js';
@@ -21,7 +21,6 @@ import { displayedWire, openSession, wireLine, type Runtime } from '../core/sess
 import type { Mode } from '../options/decide.js';
 import { compactJson, eventLine, prettyJson } from '../output/format.js';
 import { inert, isInert } from '../output/inert.js';
-import { lineHasSecret } from '../../secrets.js';
 import { complete } from './completer.js';
 import { historyPath, MAX_ENTRIES, openHistory } from './history.js';
 import { installReverseSearch } from './search.js';
@@ -30,6 +29,8 @@ import { fetchLiveNames } from './live-names.js';
 import type { Schema } from '../../schema/schema.js';
 import { SHELL_COMMANDS } from './help.js';
 import { runShellCommand, type ReplSettings } from './shell-commands.js';
+import { runStateAfter } from './run-state.js';
+import { keepInHistory } from './secret-lines.js';
 
 /** qapi/transaction.json TransactionAction types (QEMU 7.2). */
 const TRANSACTION_ACTIONS = [
@@ -46,16 +47,6 @@ const TRANSACTION_ACTIONS = [
   'blockdev-snapshot-sync',
   'drive-backup',
 ];
-
-/** Run state shown in the prompt, kept current from events. */
-const STATE_BY_EVENT: Record<string, string> = {
-  STOP: 'paused',
-  RESUME: 'running',
-  SHUTDOWN: 'shutdown',
-  SUSPEND: 'suspended',
-  WAKEUP: 'running',
-  GUEST_PANICKED: 'guest-panicked',
-};
 
 type Repl = Extract<Mode, { kind: 'repl' }>;
 
@@ -87,9 +78,13 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
         client.execute('query-commands').catch(() => []),
         client.execute('query-status').catch(() => ({ status: 'unknown' })),
       ]);
-  const qmpCommands = (commands as Array<{ name: string }>).map((c) => c.name).filter((n) => n !== 'qmp_capabilities');
+  // Peer data: only the shapes QEMU gives are used (anything else: no names, state unknown).
+  const qmpCommands = (Array.isArray(commands) ? commands : [])
+    .map((c) => (isObject(c) ? c.name : undefined))
+    .filter((n): n is string => typeof n === 'string' && n !== 'qmp_capabilities');
   // Peer text, shown in the prompt: never live.
-  let runState = common.agent ? 'agent' : inert(String((status as JsonObject).status ?? 'unknown'));
+  const reported = isObject(status) && typeof status.status === 'string' ? status.status : 'unknown';
+  let runState = common.agent ? 'agent' : inert(reported);
   let hmpCommands: string[] | undefined;
   let schema: Schema | undefined;
   let live: LiveNameSets = { devices: [], nodes: [], jobs: [], ids: [] };
@@ -173,7 +168,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
   }
 
   onEvent = (event: EventMessage) => {
-    const next = STATE_BY_EVENT[event.event];
+    const next = runStateAfter(event);
     if (next) runState = next;
     if (settings.showEvents) say(eventLine(event, paint));
     else if (next && !busy) showPrompt();
@@ -248,8 +243,9 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
     const text = pendingLines.join('\n');
     if (!settings.hmpMode && needsMoreInput(text)) return;
     pendingLines = [];
-    // A line with a password in it is run but not written to the history file.
-    if (text.trim() && (common.showSecrets || !lineHasSecret(text))) history.add(text);
+    // A line with a secret in it (by the table that masks --log and -v) is run but not written to the history file.
+    const context = { hmpMode: settings.hmpMode, inTransaction: transaction !== undefined };
+    if (text.trim() && (common.showSecrets || keepInHistory(text, context))) history.add(text);
     try {
       await handleStatement(text);
     } catch (err) {

@@ -5,7 +5,7 @@
  * marked internal: they stay out of --json and the -v trace.
  */
 import type { QmpClient } from '../../session.js';
-import type { JsonObject } from '../../protocol/messages.js';
+import { isObject, type JsonObject } from '../../protocol/messages.js';
 import type { LiveNameSets } from '../completion/arguments.js';
 import { internal, type InternalCommand } from '../core/internal.js';
 
@@ -21,7 +21,10 @@ export async function fetchLiveNames(client: QmpClient): Promise<LiveNameSets> {
     get('qom-list', { path: '/machine/peripheral' }),
   ])) as Rows[];
   // qom-list also lists the container's own properties ("type"): devices are its child<...> links.
-  const ids = names(Array.isArray(peripherals) ? peripherals.filter((p) => String(p.type).startsWith('child<')) : [], 'name');
+  const ids = names(
+    Array.isArray(peripherals) ? peripherals.filter((p) => isObject(p) && typeof p.type === 'string' && p.type.startsWith('child<')) : [],
+    'name',
+  );
   return {
     devices: [...names(block, 'device'), ...names(block, 'qdev'), ...ids],
     nodes: names(nodes, 'node-name'),
@@ -31,5 +34,8 @@ export async function fetchLiveNames(client: QmpClient): Promise<LiveNameSets> {
 }
 
 function names(rows: Rows, key: string): string[] {
-  return Array.isArray(rows) ? rows.map((x) => x[key]).filter((v): v is string => typeof v === 'string' && v !== '') : [];
+  // Peer data: rows that are not objects are skipped.
+  return Array.isArray(rows)
+    ? rows.map((x) => (isObject(x) ? x[key] : undefined)).filter((v): v is string => typeof v === 'string' && v !== '')
+    : [];
 }
