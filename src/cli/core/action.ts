@@ -5,18 +5,21 @@
  */
 import { UsageError } from '../../errors.js';
 import type { Request } from '../../protocol/messages.js';
-import type { Statement } from '../../shell/line.js';
+import type { Statement, TransactionStep } from '../../shell/line.js';
 import type { QmpCall } from '../../shell/parse.js';
 
 export type Action =
   | { kind: 'qmp'; call: QmpCall }
   | { kind: 'hmp'; commandLine: string }
   /** A request built whole by the shell (a REPL transaction): already typed. */
-  | { kind: 'request'; request: Request };
+  | { kind: 'request'; request: Request }
+  /** `transaction( TYPE k=v, ... )`: each action typed by the schema at sending. */
+  | { kind: 'transaction'; steps: TransactionStep[] };
 
 /** The QMP command an action sends (for messages and the policy). */
 export function commandOf(action: Action): string {
   if (action.kind === 'hmp') return 'human-monitor-command';
+  if (action.kind === 'transaction') return 'transaction';
   return action.kind === 'qmp' ? action.call.execute : action.request.execute;
 }
 
@@ -29,6 +32,8 @@ export function actionOfStatement(statement: Statement): Action | undefined {
       return { kind: 'qmp', call: statement.call };
     case 'hmp':
       return { kind: 'hmp', commandLine: statement.commandLine };
+    case 'transaction':
+      return { kind: 'transaction', steps: statement.actions };
     case 'shell':
       throw new UsageError(`'.${statement.name}' is a command of the interactive shell, not of scripts`);
   }
@@ -46,6 +51,7 @@ export function hasPlaceholders(action: Action): boolean {
   const test = (s: string) => /\{(name|target)\}/.test(s);
   if (action.kind === 'hmp') return test(action.commandLine);
   if (action.kind === 'request') return test(JSON.stringify(action.request));
+  if (action.kind === 'transaction') return action.steps.some((st) => st.words.some((w) => test(w.raw)));
   return action.call.words.some((w) => test(w.raw)) || test(JSON.stringify(action.call.base));
 }
 
@@ -66,6 +72,9 @@ export function fillPlaceholders(action: Action, values: Placeholders): Action {
           : v) as T;
   if (action.kind === 'hmp') return { kind: 'hmp', commandLine: fill(action.commandLine) };
   if (action.kind === 'request') return { kind: 'request', request: deep(action.request) };
+  if (action.kind === 'transaction') {
+    return { kind: 'transaction', steps: action.steps.map((st) => ({ ...st, words: st.words.map((w) => ({ ...w, raw: fill(w.raw) })) })) };
+  }
   return {
     kind: 'qmp',
     call: { ...action.call, base: deep(action.call.base), words: action.call.words.map((w) => ({ ...w, raw: fill(w.raw) })) },

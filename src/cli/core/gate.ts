@@ -11,6 +11,10 @@
  * before connecting, so a refused command costs no connection at all.
  */
 import { runHmp } from '../../hmp.js';
+import type { Request } from '../../protocol/messages.js';
+import { typedTransactionAction } from '../../schema/typed-args.js';
+import { untypedTransaction, type TransactionStep } from '../../shell/line.js';
+import { buildArguments } from '../../shell/parse.js';
 import type { JsonValue } from '../../protocol/json.js';
 import type { Action } from './action.js';
 import { check } from './read-only.js';
@@ -26,8 +30,23 @@ export async function send(session: CliSession, action: Action, signal: AbortSig
   if (action.kind === 'hmp') {
     return { kind: 'hmp', text: await runHmp(session.client, action.commandLine, { signal }) };
   }
-  const request = action.kind === 'request' ? action.request : await session.schema.request(action.call);
+  const request =
+    action.kind === 'request'
+      ? action.request
+      : action.kind === 'transaction'
+        ? await transactionRequest(session, action.steps)
+        : await session.schema.request(action.call);
   // Typing never changes the command, but the policy is judged on what goes on the wire.
   check({ kind: 'request', request }, session.readOnly);
   return { kind: 'qmp', value: await session.client.execute(request.execute, request.arguments, { signal }) };
+}
+
+/** Each action typed by the schema's TransactionAction union (by its `type`), else by its look. */
+async function transactionRequest(session: CliSession, steps: readonly TransactionStep[]): Promise<Request> {
+  const schema = await session.schema.full();
+  if (!schema) return untypedTransaction(steps);
+  const actions = steps.map(
+    (st) => typedTransactionAction(schema, st.type, st.words) ?? { type: st.type, data: buildArguments(st.words) },
+  );
+  return { execute: 'transaction', arguments: { actions } };
 }

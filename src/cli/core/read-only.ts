@@ -5,13 +5,14 @@
  */
 import { UsageError } from '../../errors.js';
 import { isReadOnlyCommand, isReadOnlyHmp } from '../../policy.js';
-import type { Action } from './action.js';
+import { commandOf, type Action } from './action.js';
 
 const ALLOWED = 'allowed: query-*, qom-list, qom-get, qom-list-types and HMP info';
 
 /** The HMP command line inside a human-monitor-command call, if any. */
 function hmpLineOf(action: Action): string | undefined {
   if (action.kind === 'hmp') return action.commandLine;
+  if (action.kind === 'transaction') return undefined;
   if (action.kind === 'request') {
     const line = action.request.arguments?.['command-line'];
     return action.request.execute === 'human-monitor-command' ? (typeof line === 'string' ? line : '') : undefined;
@@ -28,7 +29,7 @@ export function refusal(action: Action): string | undefined {
   if (line !== undefined) {
     return isReadOnlyHmp(line) ? undefined : `--read-only: refused HMP '${line}': it may change the VM (${ALLOWED})`;
   }
-  const name = action.kind === 'qmp' ? action.call.execute : (action as { request: { execute: string } }).request.execute;
+  const name = commandOf(action);
   return isReadOnlyCommand(name) ? undefined : `--read-only: refused '${name}': it may change the VM (${ALLOWED})`;
 }
 

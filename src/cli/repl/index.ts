@@ -15,6 +15,7 @@ import { needsMoreInput, parseStatement } from '../../shell/line.js';
 import { parseArguments, parseRequest, parseWords } from '../../shell/parse.js';
 import { typedTransactionAction } from '../../schema/typed-args.js';
 import { tokenizeComplete } from '../../shell/tokenize.js';
+import type { Action } from '../core/action.js';
 import { check, send, type Sent } from '../core/gate.js';
 import { messageWithHint } from '../core/hints.js';
 import { displayedWire, openSession, wireLine, type Runtime } from '../core/session.js';
@@ -241,7 +242,10 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
   async function handleLine(line: string): Promise<void> {
     pendingLines.push(line);
     const text = pendingLines.join('\n');
-    if (!settings.hmpMode && needsMoreInput(text)) return;
+    // `transaction(` alone starts the shell's transaction mode (one action a
+    // prompt); anything else still open waits for its next line.
+    const opensTransaction = pendingLines.length === 1 && /^\s*transaction\(/.test(text) && !/\)\s*$/.test(text);
+    if (!settings.hmpMode && !opensTransaction && needsMoreInput(text)) return;
     pendingLines = [];
     // A line with a secret in it (by the table that masks --log and -v) is run but not written to the history file.
     const context = { hmpMode: settings.hmpMode, inTransaction: transaction !== undefined };
@@ -265,7 +269,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
     }
     if (transaction) return transactionLine(trimmed);
     if (/^help(\s|$)/.test(trimmed)) return shellCommand(`.${trimmed}`);
-    if (/^transaction\(/.test(trimmed)) {
+    if (/^transaction\(/.test(trimmed) && !/\)\s*$/.test(trimmed)) {
       const words = tokenizeComplete(trimmed.slice('transaction('.length));
       transaction = { properties: parseArguments(words), actions: [] };
       say(paint.dim('transaction: one action per line (TYPE key=value ...), ")" sends it, Ctrl-C discards it'));
@@ -279,6 +283,9 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
         return hmp(statement.commandLine);
       case 'shell':
         return shellCommand(trimmed);
+      case 'transaction':
+        // One line (qmp-shell's form): typed and sent through the gate like the rest.
+        return sendAction({ kind: 'transaction', steps: statement.actions });
       case 'qmp': {
         // Refused before anything is asked or typed: the gate says no either way.
         check({ kind: 'qmp', call: statement.call }, session.readOnly);
@@ -316,6 +323,12 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
     } finally {
       busy = undefined;
     }
+  }
+
+  async function sendAction(action: Action): Promise<void> {
+    check(action, session.readOnly);
+    const sent = await withBusy((signal) => send(session, action, signal));
+    if (sent.kind === 'qmp') say(settings.pretty ? prettyJson(sent.value, paint) : compactJson(sent.value));
   }
 
   /** Every request the user typed goes through the gate (core/gate.ts), as in every mode. */

@@ -8,7 +8,7 @@
  */
 import type { JsonValue } from '../../protocol/json.js';
 import { hasSecret, maskHmpLine, SECRET_ARGUMENTS, SECRET_HMP, SECRET_NAME } from '../../secrets.js';
-import { needsMoreInput, parseStatement } from '../../shell/line.js';
+import { needsMoreInput, parseStatement, untypedTransaction } from '../../shell/line.js';
 import { parseArguments, parseRequest, untypedRequest } from '../../shell/parse.js';
 import { tokenizeComplete } from '../../shell/tokenize.js';
 
@@ -52,7 +52,7 @@ function requestsOf(text: string, context: LineContext): JsonValue[] {
     return [{ execute: 'transaction', arguments: { actions: [{ type: action.execute, data: action.arguments ?? {} }] } }];
   }
   if (/^help(\s|$)/.test(trimmed)) return [];
-  if (/^transaction\(/.test(trimmed)) {
+  if (/^transaction\(/.test(trimmed) && needsMoreInput(trimmed)) {
     const properties = parseArguments(tokenizeComplete(trimmed.slice('transaction('.length)));
     return [{ execute: 'transaction', arguments: { actions: [], properties } }];
   }
@@ -66,6 +66,8 @@ function requestsOf(text: string, context: LineContext): JsonValue[] {
       return [hmp(statement.commandLine)];
     case 'qmp':
       return [untypedRequest(statement.call) as unknown as JsonValue];
+    case 'transaction':
+      return [untypedTransaction(statement.actions) as unknown as JsonValue];
   }
 }
 
