@@ -4,9 +4,13 @@
  * schema-KEY.commands.json (just the commands: what a command without
  * arguments needs, small enough to cost nothing measurable), and
  * schema-KEY.d/COMMAND.json (a command with every type its arguments reach:
- * what typing its key=value needs, a few KB instead of 200). KEY is QEMU's
- * version and a hash of its package string. Files are 0600, written
- * atomically; a cache that cannot be read or written is simply not used.
+ * what typing its key=value needs, a few KB instead of 200). Files are 0600,
+ * written atomically; a cache that cannot be read or written is simply not
+ * used.
+ *
+ * No file name is built from peer text: KEY is QEMU's version, three
+ * non-negative integers, and a hash of its package string; a command name
+ * that is not a plain QAPI name is hashed.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,30 +25,57 @@ export function schemaCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, 'qmpsh');
 }
 
-/** `7.2.22-1a2b3c4d`: the version, and an FNV-1a hash of the package string. */
-export function schemaKey(greeting: Greeting): string {
-  const { major, minor, micro } = greeting.QMP.version.qemu;
-  let h = 0x811c9dc5;
-  for (const ch of greeting.QMP.version.package ?? '') {
-    h ^= ch.charCodeAt(0);
+const isVersionNumber = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+
+/**
+ * `7.2.22-1a2b3c4d`: the version, and an FNV-1a hash of the package string.
+ * Undefined (no cache for this peer) when the greeting's version is not three
+ * non-negative safe integers and a string: a peer's text is never a path.
+ */
+export function schemaKey(greeting: Greeting): string | undefined {
+  const version = (greeting.QMP as { version?: { qemu?: unknown; package?: unknown } }).version;
+  const qemu = version?.qemu as { major?: unknown; minor?: unknown; micro?: unknown } | undefined;
+  const pkg = version?.package ?? '';
+  if (!qemu || !isVersionNumber(qemu.major) || !isVersionNumber(qemu.minor) || !isVersionNumber(qemu.micro)) {
+    return undefined;
+  }
+  if (typeof pkg !== 'string') return undefined;
+  return `${qemu.major}.${qemu.minor}.${qemu.micro}-${fnv1a32(pkg).toString(16).padStart(8, '0')}`;
+}
+
+function fnv1a32(text: string, seed = 0x811c9dc5): number {
+  let h = seed;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  return `${major}.${minor}.${micro}-${h.toString(16).padStart(8, '0')}`;
+  return h;
 }
 
 type Part = 'full' | 'commands' | { command: string };
 
-const COMMAND_FILE_NAME = /^[A-Za-z0-9_.+-]+$/;
+/**
+ * A QAPI name (letters, digits, '-', '_'; '.' only in a downstream prefix such
+ * as `__com.redhat_`) is its own file name. Anything else, a name a peer made
+ * up ('..', 'a/b', 300 characters), gets `=HASH` instead: 64 bits of two
+ * FNV-1a hashes.
+ */
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
+
+export function commandFileName(command: string): string {
+  if (PLAIN_NAME.test(command)) return `${command}.json`;
+  const hex = (n: number) => n.toString(16).padStart(8, '0');
+  return `=${hex(fnv1a32(command))}${hex(fnv1a32(command, 0x01000193))}.json`;
+}
 
 const file = (dir: string, key: string, part: Part) =>
   part === 'full'
     ? path.join(dir, `schema-${key}.json`)
     : part === 'commands'
       ? path.join(dir, `schema-${key}.commands.json`)
-      : path.join(dir, `schema-${key}.d`, `${part.command}.json`);
+      : path.join(dir, `schema-${key}.d`, commandFileName(part.command));
 
 export function readCachedSchema(dir: string, key: string, part: Part): Schema | undefined {
-  if (typeof part === 'object' && !COMMAND_FILE_NAME.test(part.command)) return undefined;
   try {
     const fd = fs.openSync(file(dir, key, part), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     try {
@@ -69,9 +100,7 @@ export function writeCachedSchema(dir: string, key: string, entries: readonly Sc
     fs.mkdirSync(path.join(dir, `schema-${key}.d`), { recursive: true, mode: 0o700 });
     const byName = new Map(entries.map((e) => [e.name, e]));
     for (const command of commands) {
-      if (COMMAND_FILE_NAME.test(command.name)) {
-        write(file(dir, key, { command: command.name }), closure(command, byName));
-      }
+      write(file(dir, key, { command: command.name }), closure(command, byName));
     }
     // The index and the whole schema last: their presence says the rest is there.
     write(file(dir, key, 'commands'), commands);

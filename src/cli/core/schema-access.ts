@@ -32,8 +32,12 @@ export class SchemaAccess {
     },
   ) {}
 
-  private get key(): string {
-    return schemaKey(this.client.greeting);
+  private cacheKey: string | null | undefined;
+
+  /** The cache's key for this peer; undefined when its greeting gives none (then nothing is cached). */
+  private get key(): string | undefined {
+    if (this.cacheKey === undefined) this.cacheKey = schemaKey(this.client.greeting) ?? null;
+    return this.cacheKey ?? undefined;
   }
 
   /** The whole schema: cache, else QEMU (then cached); undefined if neither works. */
@@ -41,12 +45,13 @@ export class SchemaAccess {
     this.fullSchema ??= (async () => {
       if (this.options.schemaless) return undefined;
       try {
-        const cached = readCachedSchema(this.dir, this.key, 'full');
+        const key = this.key;
+        const cached = key === undefined ? undefined : readCachedSchema(this.dir, key, 'full');
         if (cached) return cached;
         const value = await this.client.execute('query-qmp-schema', undefined, { internal: true });
         const schema = Schema.from(value);
         if (!schema) throw new Error('the reply is not a schema');
-        writeCachedSchema(this.dir, this.key, value as unknown as SchemaEntry[]);
+        if (key !== undefined) writeCachedSchema(this.dir, key, value as unknown as SchemaEntry[]);
         return schema;
       } catch (err) {
         this.problem = err;
@@ -61,7 +66,8 @@ export class SchemaAccess {
   async commands(): Promise<Schema | undefined> {
     if (!this.indexRead) {
       this.indexRead = true; // looked for once: absent stays absent for this session
-      this.commandIndex = readCachedSchema(this.dir, this.key, 'commands');
+      const key = this.key;
+      this.commandIndex = key === undefined ? undefined : readCachedSchema(this.dir, key, 'commands');
     }
     return this.commandIndex ?? this.full();
   }
@@ -86,7 +92,9 @@ export class SchemaAccess {
     const index = await this.commands();
     if (!index?.command(name)) return undefined; // let the full schema (or its absence) speak
     // A script repeats its commands: read each command's file once.
-    if (!this.slices.has(name)) this.slices.set(name, readCachedSchema(this.dir, this.key, { command: name }));
+    const key = this.key;
+    if (key === undefined) return undefined;
+    if (!this.slices.has(name)) this.slices.set(name, readCachedSchema(this.dir, key, { command: name }));
     return this.slices.get(name);
   }
 }
