@@ -1,10 +1,13 @@
-/** The schema cache's names, pure: no file name from peer text. */
+/** The schema cache's names and checks, pure: no file name from peer text, no malformed schema accepted. */
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Greeting } from '../../src/protocol/messages.js';
 import { commandFileName, schemaKey } from '../../src/schema/cache.js';
+import { Schema } from '../../src/schema/schema.js';
 import { runs } from '../helpers/fuzz.js';
 
+const FIXTURE = JSON.parse(readFileSync(new URL('../fixtures/qemu-7.2-schema.json', import.meta.url), 'utf8')) as unknown[];
 const greeting = (qemu: unknown, pkg: unknown = 'Debian 1:7.2+dfsg-7+deb12u18+b3') =>
   ({ QMP: { version: { qemu, package: pkg }, capabilities: [] } }) as unknown as Greeting;
 
@@ -55,5 +58,45 @@ describe('commandFileName', () => {
       }),
       { numRuns: runs(2000) },
     );
+  });
+});
+
+describe('Schema.from checks every entry', () => {
+  it("takes a real QEMU's schema, whose every command is closed over its types", () => {
+    const schema = Schema.from(FIXTURE as never) as Schema;
+    expect(schema.size).toBe(FIXTURE.length);
+    expect(schema.commands.filter((c) => !schema.isClosed(c))).toEqual([]);
+  });
+
+  const A = { name: 'A', 'meta-type': 'object', members: [] };
+  const cmd = { name: 'c', 'meta-type': 'command', 'arg-type': 'A' };
+  it.each([
+    ['an empty list', []],
+    ['not a list', { name: 'x' }],
+    ['a name that is not a string', [{ name: 1, 'meta-type': 'command' }]],
+    ['features: 5', [{ ...cmd, features: 5 }, A]],
+    ['features: [1]', [{ ...cmd, features: [1] }, A]],
+    ['arg-type: 5', [{ ...cmd, 'arg-type': 5 }]],
+    ['allow-oob: "yes"', [{ ...cmd, 'allow-oob': 'yes' }, A]],
+    ['members: 5', [cmd, { ...A, members: 5 }]],
+    ['a member without a type', [cmd, { ...A, members: [{ name: 'x' }] }]],
+    ['a member that is a string', [cmd, { ...A, members: ['x'] }]],
+    ['variants: {}', [cmd, { ...A, tag: 'x', variants: {} }]],
+    ['a variant without a case', [cmd, { ...A, tag: 'x', variants: [{ type: 'A' }] }]],
+    ['tag: 5', [cmd, { ...A, tag: 5 }]],
+    ['an enum with values: "x"', [{ name: 'E', 'meta-type': 'enum', values: 'x' }]],
+    ['an enum with neither values nor members', [{ name: 'E', 'meta-type': 'enum' }]],
+    ['an enum member without a name', [{ name: 'E', 'meta-type': 'enum', members: [{}] }]],
+    ['an array without element-type', [{ name: 'L', 'meta-type': 'array' }]],
+    ['an alternate with members: null', [{ name: 'T', 'meta-type': 'alternate', members: null }]],
+    ['a name twice', [A, A]],
+  ])('refuses %s', (_name, value) => {
+    expect(Schema.from(value as never)).toBeUndefined();
+  });
+
+  it('finds a slice that lost a type it names', () => {
+    const slice = Schema.from([cmd, { ...A, members: [{ name: 'x', type: 'L' }] }] as never) as Schema;
+    expect(slice.isClosed('c')).toBe(false);
+    expect((Schema.from([cmd, A] as never) as Schema).isClosed('c')).toBe(true);
   });
 });
