@@ -4,73 +4,40 @@
 // bench/), and Node 20 has no module compile cache of its own. The first run
 // stores V8's cached data, taken at exit so it holds every function that run
 // compiled, in $XDG_CACHE_HOME/qmpsh (or ~/.cache/qmpsh), keyed by Node's
-// version and the bundle's size and mtime. Any problem with the cache just
-// means a normal compile, and a new cache written at exit.
-// QMPSH_NO_COMPILE_CACHE=1 turns it off.
+// version and the bundle's size and mtime. V8 rejects data that does not
+// match the source, this V8 or its flags, or is damaged (below), and then the
+// next run writes it anew. Any problem with the cache just means a normal
+// compile. QMPSH_NO_COMPILE_CACHE=1 turns it off.
 //
-// V8 checks that cached data belongs to this source and this V8, but not that
-// its bytes are intact (release builds skip its checksum): a cache file with a
-// few bytes flipped crashes the process inside V8, on every run. So the file
-// carries our own checksum, checked before V8 sees a byte:
-//
-//   "QMPSHV8\0" | checksum, 8 bytes LE | V8's cached data
-//
-// The checksum must cost well under what the cache saves (~5 ms of a ~80 ms
-// one-shot, see bench/). node:crypto takes ~6 ms to load, node:zlib (crc32)
-// ~3 ms, and a hash in plain JS ~3 ms while V8 still interprets it; a few
-// lines of WebAssembly hash 90 KB in ~0.5 ms, compile included. The hash
-// (WAT below) xors each 8-byte word into a 64-bit state, rotates and
-// multiplies by an odd constant: each step is a bijection of the state, so
-// any change within one word always changes the result, and others with
-// probability 1 - 2^-64; it guards against damage, not against someone who
-// may write the user's cache (they can write ~/.bashrc as well).
-//
-//   (func (export "h") (param $len i32) (result i64) (local $i i32) (local $h i64)
-//     (local.set $h (i64.const 0xcbf29ce484222325))
-//     (block (loop
-//       (br_if 1 (i32.ge_u (local.get $i) (local.get $len)))
-//       (local.set $h (i64.mul (i64.rotl (i64.xor (local.get $h) (i64.load (local.get $i))) (i64.const 27))
-//                              (i64.const 0x9e3779b97f4a7c15)))
-//       (local.set $i (i32.add (local.get $i) (i32.const 8)))
-//       (br 0)))
-//     (i64.mul (i64.xor (local.get $h) (i64.extend_i32_u (local.get $len))) (i64.const 0x9e3779b97f4a7c15)))
-//   (memory (export "m") 0)
-//
-// The bytes past $len in the last word are zero (fresh memory).
-// test/hardening/compile-cache.test.ts checks this module against the same hash in
-// BigInt arithmetic.
+// Damage: V8 checks the cache's magic number, versions, source hash, flags
+// and length, but release builds skip the checksum of its payload unless
+// --verify-snapshot-checksum is set, and a file with a few bytes flipped in
+// the middle crashed every run inside V8's deserializer, or was accepted
+// as it was. So that flag is on while V8 reads our cache and while it writes
+// one (it then stores an Adler-32 of the payload and checks it), and off
+// otherwise: left on, it also checksums the code cache of every Node built-in
+// module loaded after it (~9 ms of CPU per one-shot). Measured here against
+// other checks: this one costs ~1 ms of CPU and no memory; a checksum of our
+// own in WebAssembly as little time but ~4 MB of peak memory (V8 tiers its
+// loop up), sha256 from node:crypto ~3.5 ms, plain JS ~5 ms; the code cache
+// itself saves ~8-18 ms. node:v8 mostly loads the streams that node:net
+// loads anyway.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
+const v8 = require('node:v8');
 
 const file = path.join(__dirname, 'cli.cjs');
-const MAGIC = Buffer.from('QMPSHV8\0', 'latin1');
-const HEADER = MAGIC.length + 8;
-const CHECKSUM_WASM =
-  'AGFzbQEAAAABBgFgAX8BfgMCAQAFAwEAAAcJAgFoAAABbQIAClUBUwIBfwF+QqXGiKHInKf5SyECAkADQCABIABPDQEgAiABKQMAhUIbiUKV' +
-  '+Kn6l7fem55/fiECIAFBCGohAQwACwsgAiAArYVClfip+pe33puef34L';
 
-/** The 64-bit checksum of `data` (see above). */
-function checksum(data) {
-  const { h, m } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(CHECKSUM_WASM, 'base64'))).exports;
-  m.grow(Math.ceil((data.length + 8) / 65536));
-  new Uint8Array(m.buffer).set(data);
-  return BigInt.asUintN(64, h(data.length));
-}
-
-/** V8's cached data from a cache file, or undefined unless it is intact. */
-function unwrap(stored) {
-  if (stored.length < HEADER || !stored.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
-  const data = stored.subarray(HEADER);
-  return stored.readBigUInt64LE(MAGIC.length) === checksum(data) ? data : undefined;
-}
-
-function wrap(data) {
-  const header = Buffer.alloc(HEADER);
-  MAGIC.copy(header);
-  header.writeBigUInt64LE(checksum(data), MAGIC.length);
-  return Buffer.concat([header, data]);
+/** `work()` with V8 checksumming code caches it reads and writes. */
+function checksummed(work) {
+  v8.setFlagsFromString('--verify-snapshot-checksum');
+  try {
+    return work();
+  } finally {
+    v8.setFlagsFromString('--no-verify-snapshot-checksum');
+  }
 }
 
 function cacheFile(stat) {
@@ -89,14 +56,14 @@ function load() {
   let cachedData;
   try {
     cache = cacheFile(fs.statSync(file));
-    cachedData = unwrap(fs.readFileSync(cache));
+    cachedData = fs.readFileSync(cache);
   } catch {
-    // no cache yet (or no WebAssembly: then no cache)
+    // no cache yet
   }
   // The CommonJS wrapper, by hand: the bundle requires only node: built-ins,
   // so this file's own require serves it (and node:module need not load).
   const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
-  const script = new vm.Script(wrapped, { filename: file, cachedData });
+  const script = checksummed(() => new vm.Script(wrapped, { filename: file, cachedData }));
   const mod = { exports: {} };
   script.runInThisContext()(mod.exports, require, mod, file, __dirname);
   if (cache && (!cachedData || script.cachedDataRejected)) {
@@ -104,7 +71,7 @@ function load() {
       try {
         fs.mkdirSync(path.dirname(cache), { recursive: true, mode: 0o700 });
         const tmp = `${cache}.${process.pid}`;
-        fs.writeFileSync(tmp, wrap(script.createCachedData()), { mode: 0o600 });
+        fs.writeFileSync(tmp, checksummed(() => script.createCachedData()), { mode: 0o600 });
         fs.renameSync(tmp, cache);
         // Caches of other builds or Node versions are dead weight now.
         for (const name of fs.readdirSync(path.dirname(cache))) {

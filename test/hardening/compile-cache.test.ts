@@ -1,95 +1,34 @@
 /**
- * The V8 code cache (dist/launch.cjs) is checked before V8 sees it: V8 does
- * not verify its own checksum in release builds, and a cache file with bytes
+ * The V8 code cache (dist/launch.cjs) is checksummed: V8 skips the checksum of
+ * cached data in release builds unless told, and a cache file with bytes
  * flipped in the middle crashed every run (SIGSEGV/SIGTRAP inside V8's
- * deserializer) without ever being replaced.
+ * deserializer), or was taken as it was, and was never replaced.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fakeServer, type FakeServer } from '../helpers/fake-server.js';
-import { runs } from '../helpers/fuzz.js';
 import { runCli } from '../helpers/run-cli.js';
 
-const LAUNCHER = fileURLToPath(new URL('../../dist/launch.cjs', import.meta.url));
-const MAGIC = Buffer.from('QMPSHV8\0', 'latin1');
-const HEADER = MAGIC.length + 8;
-
-/** The launcher's checksum, in BigInt arithmetic: each 8-byte word (LE, zero-padded) xored in, rotated by 27, times an odd constant. */
-function reference(data: Buffer): bigint {
-  const P = 0x9e3779b97f4a7c15n;
-  const M = (1n << 64n) - 1n;
-  const padded = Buffer.alloc(Math.ceil(data.length / 8) * 8);
-  data.copy(padded);
-  let h = 0xcbf29ce484222325n;
-  for (let i = 0; i < padded.length; i += 8) {
-    h ^= padded.readBigUInt64LE(i);
-    h = ((h << 27n) | (h >> 37n)) & M;
-    h = (h * P) & M;
-  }
-  return ((h ^ BigInt(data.length)) * P) & M;
+/**
+ * V8's cached data for dist/cli.cjs made as an older qmpsh made it: without
+ * --verify-snapshot-checksum, so with no checksum of its payload.
+ */
+function uncheckedCache(): Buffer {
+  const cli = fileURLToPath(new URL('../../dist/cli.cjs', import.meta.url));
+  const script = `
+    const fs = require('node:fs'), vm = require('node:vm');
+    const file = ${JSON.stringify(cli)};
+    const wrapped = '(function (exports, require, module, __filename, __dirname) { ' + fs.readFileSync(file, 'utf8') + '\\n});';
+    const s = new vm.Script(wrapped, { filename: file });
+    s.runInThisContext();
+    process.stdout.write(s.createCachedData().toString('base64'));`;
+  return Buffer.from(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }), 'base64');
 }
-
-/** What this test needs of WebAssembly (the project's TypeScript libs do not declare it). */
-interface Wasm {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: { h: (len: number) => bigint; m: { grow(pages: number): void; buffer: ArrayBuffer } } };
-}
-const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: Wasm };
-
-/** The WebAssembly checksum exactly as the launcher ships it. */
-function shippedChecksum(): (data: Buffer) => bigint {
-  const source = readFileSync(LAUNCHER, 'utf8');
-  const m = /const CHECKSUM_WASM =\s*((?:'[^']*'\s*\+?\s*)+);/.exec(source);
-  if (!m) throw new Error('CHECKSUM_WASM not found in dist/launch.cjs');
-  const base64 = [...(m[1] as string).matchAll(/'([^']*)'/g)].map((x) => x[1]).join('');
-  return (data) => {
-    const { h, m: memory } = new wasm.Instance(new wasm.Module(Buffer.from(base64, 'base64'))).exports;
-    memory.grow(Math.ceil((data.length + 8) / 65536));
-    new Uint8Array(memory.buffer).set(data);
-    return BigInt.asUintN(64, h(data.length));
-  };
-}
-
-/** A cache file as it should be: the magic, the checksum of the rest, and V8's data. */
-function intact(file: string): boolean {
-  const stored = readFileSync(file);
-  if (stored.length < HEADER + 1000 || !stored.subarray(0, MAGIC.length).equals(MAGIC)) return false;
-  return stored.readBigUInt64LE(MAGIC.length) === reference(stored.subarray(HEADER));
-}
-
-describe('the checksum', () => {
-  it('the shipped WebAssembly computes the documented hash (any bytes, any length)', () => {
-    const checksum = shippedChecksum();
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
-        const data = Buffer.from(bytes);
-        expect(checksum(data)).toBe(reference(data));
-      }),
-      { numRuns: runs(300) },
-    );
-    const big = randomBytes(200_001);
-    expect(checksum(big)).toBe(reference(big));
-  });
-
-  it('changes with any one byte changed', () => {
-    const checksum = shippedChecksum();
-    const data = randomBytes(4096);
-    const sum = checksum(data);
-    fc.assert(
-      fc.property(fc.nat({ max: data.length - 1 }), fc.integer({ min: 1, max: 255 }), (at, flip) => {
-        const copy = Buffer.from(data);
-        copy[at] = (copy[at] as number) ^ flip;
-        expect(checksum(copy)).not.toBe(sum);
-      }),
-      { numRuns: runs(500) },
-    );
-  });
-});
 
 describe('a damaged compile cache', () => {
   let root: string;
@@ -135,13 +74,13 @@ describe('a damaged compile cache', () => {
     ['truncated to 10 bytes', (b) => b.subarray(0, 10)],
     ['empty', () => Buffer.alloc(0)],
     ['random bytes of the same length', (b) => randomBytes(b.length)],
-    ['the checksum flipped', (b) => {
+    ['one byte flipped near the end', (b) => {
       const c = Buffer.from(b);
-      c[MAGIC.length] = (c[MAGIC.length] as number) ^ 0x80;
+      c[c.length - 3] = (c[c.length - 3] as number) ^ 0x10;
       return c;
     }],
-    ["V8's data without our header (an older qmpsh's file), flipped in the middle", (b) => {
-      const c = Buffer.from(b.subarray(HEADER));
+    ["an older qmpsh's file (no checksum), flipped in the middle", () => {
+      const c = uncheckedCache();
       for (let i = 0; i < 64; i++) c[(c.length >> 1) + i] = (c[(c.length >> 1) + i] as number) ^ 0xff;
       return c;
     }],
@@ -160,10 +99,10 @@ describe('a damaged compile cache', () => {
     expectWorks(await run());
     expect(readdirSync(dir).filter((f) => /^cli-.*\.v8$/.test(f))).toEqual([name]);
     expect(readFileSync(file).equals(bad)).toBe(false);
-    expect(intact(file)).toBe(true);
+    expect(statSync(file).size).toBeGreaterThan(1000);
     expect(statSync(file).mode & 0o777).toBe(0o600);
 
-    // And used from then on: the next run leaves it as it is.
+    // And V8 takes it from then on (what it rejects is written anew): the next run leaves it as it is.
     const replaced = readFileSync(file);
     expectWorks(await run());
     expect(readFileSync(file).equals(replaced)).toBe(true);
