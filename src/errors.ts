@@ -44,7 +44,9 @@ export type QmpHint =
   | 'maxMessageBytes'
   | 'waitForSocketMs'
   /** An unknown command: the schema lists what there is. */
-  | 'schema';
+  | 'schema'
+  /** The peer is a guest agent (qemu-ga): talk to it in agent mode (QmpClientOptions.agent). */
+  | 'agent';
 
 export interface QmpErrorOptions {
   cause?: unknown;

@@ -4,9 +4,17 @@
  * schema-KEY.commands.json (just the commands: what a command without
  * arguments needs, small enough to cost nothing measurable), and
  * schema-KEY.d/COMMAND.json (a command with every type its arguments reach:
- * what typing its key=value needs, a few KB instead of 200). KEY is QEMU's
- * version and a hash of its package string. Files are 0600, written
- * atomically; a cache that cannot be read or written is simply not used.
+ * what typing its key=value needs, a few KB instead of 200). Files are 0600,
+ * written atomically; a cache that cannot be read or written is simply not
+ * used.
+ *
+ * Everything here came from a peer, so nothing is trusted: no file name is
+ * built from peer text (KEY is QEMU's version, three non-negative integers,
+ * and a hash of its package string; a command name that is not a plain QAPI
+ * name is hashed), and every file read is checked to be the shape it should
+ * be (`Schema.from`, and a slice must hold its command and every type it
+ * names). What the cache says is still only a peer's word: the caller asks
+ * the live schema before it refuses anything (cli/core/schema-access.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,63 +29,118 @@ export function schemaCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, 'qmpsh');
 }
 
-/** `7.2.22-1a2b3c4d`: the version, and an FNV-1a hash of the package string. */
-export function schemaKey(greeting: Greeting): string {
-  const { major, minor, micro } = greeting.QMP.version.qemu;
-  let h = 0x811c9dc5;
-  for (const ch of greeting.QMP.version.package ?? '') {
-    h ^= ch.charCodeAt(0);
+const isVersionNumber = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+
+/**
+ * `7.2.22-1a2b3c4d`: the version, and an FNV-1a hash of the package string.
+ * Undefined (no cache for this peer) when the greeting's version is not three
+ * non-negative safe integers and a string: a peer's text is never a path.
+ */
+export function schemaKey(greeting: Greeting): string | undefined {
+  const version = (greeting.QMP as { version?: { qemu?: unknown; package?: unknown } }).version;
+  const qemu = version?.qemu as { major?: unknown; minor?: unknown; micro?: unknown } | undefined;
+  const pkg = version?.package ?? '';
+  if (!qemu || !isVersionNumber(qemu.major) || !isVersionNumber(qemu.minor) || !isVersionNumber(qemu.micro)) {
+    return undefined;
+  }
+  if (typeof pkg !== 'string') return undefined;
+  return `${qemu.major}.${qemu.minor}.${qemu.micro}-${fnv1a32(pkg).toString(16).padStart(8, '0')}`;
+}
+
+function fnv1a32(text: string, seed = 0x811c9dc5): number {
+  let h = seed;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  return `${major}.${minor}.${micro}-${h.toString(16).padStart(8, '0')}`;
+  return h;
 }
 
 type Part = 'full' | 'commands' | { command: string };
 
-const COMMAND_FILE_NAME = /^[A-Za-z0-9_.+-]+$/;
+/**
+ * A QAPI name (letters, digits, '-', '_'; '.' only in a downstream prefix such
+ * as `__com.redhat_`) is its own file name. Anything else, a name a peer made
+ * up ('..', 'a/b', 300 characters), gets `=HASH` instead: 64 bits of two
+ * FNV-1a hashes. A collision costs nothing worse than a slice that does not
+ * hold its command, which reading rejects.
+ */
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
+
+export function commandFileName(command: string): string {
+  if (PLAIN_NAME.test(command)) return `${command}.json`;
+  const hex = (n: number) => n.toString(16).padStart(8, '0');
+  return `=${hex(fnv1a32(command))}${hex(fnv1a32(command, 0x01000193))}.json`;
+}
 
 const file = (dir: string, key: string, part: Part) =>
   part === 'full'
     ? path.join(dir, `schema-${key}.json`)
     : part === 'commands'
       ? path.join(dir, `schema-${key}.commands.json`)
-      : path.join(dir, `schema-${key}.d`, `${part.command}.json`);
+      : path.join(dir, `schema-${key}.d`, commandFileName(part.command));
 
-export function readCachedSchema(dir: string, key: string, part: Part): Schema | undefined {
-  if (typeof part === 'object' && !COMMAND_FILE_NAME.test(part.command)) return undefined;
+/**
+ * A part of the cache: the schema, 'missing' (not cached: the normal first
+ * use), or 'malformed' (there, but not what it should be: fetch anew).
+ */
+export type CacheRead = Schema | 'missing' | 'malformed';
+
+export function readCachedSchema(dir: string, key: string, part: Part): CacheRead {
+  let text: string;
   try {
     const fd = fs.openSync(file(dir, key, part), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     try {
-      return Schema.from(JSON.parse(fs.readFileSync(fd, 'utf8')));
+      text = fs.readFileSync(fd, 'utf8');
     } finally {
       fs.closeSync(fd);
     }
-  } catch {
-    return undefined;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'malformed';
   }
+  let schema: Schema | undefined;
+  try {
+    schema = Schema.from(JSON.parse(text));
+  } catch {
+    return 'malformed';
+  }
+  if (!schema) return 'malformed';
+  if (part === 'commands' && schema.commands.length !== schema.size) return 'malformed';
+  if (typeof part === 'object' && !(schema.command(part.command) && schema.isClosed(part.command))) return 'malformed';
+  return schema;
 }
 
-export function writeCachedSchema(dir: string, key: string, entries: readonly SchemaEntry[]): void {
+/**
+ * Writes the cache for `entries`. With `unlessSame`, the whole schema's file
+ * is compared first and nothing is written when it already says the same.
+ */
+export function writeCachedSchema(dir: string, key: string, entries: readonly SchemaEntry[], options: { unlessSame?: boolean } = {}): void {
   try {
+    const text = JSON.stringify(entries);
+    if (options.unlessSame) {
+      try {
+        if (fs.readFileSync(file(dir, key, 'full'), 'utf8') === text) return;
+      } catch {
+        // not there: write it
+      }
+    }
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const commands = entries.filter((e) => e['meta-type'] === 'command');
-    const write = (target: string, data: unknown) => {
+    const write = (target: string, data: string) => {
       const tmp = `${target}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify(data), { mode: 0o600 });
+      fs.writeFileSync(tmp, data, { mode: 0o600 });
       fs.renameSync(tmp, target);
     };
     fs.mkdirSync(path.join(dir, `schema-${key}.d`), { recursive: true, mode: 0o700 });
     const byName = new Map(entries.map((e) => [e.name, e]));
     for (const command of commands) {
-      if (COMMAND_FILE_NAME.test(command.name)) {
-        write(file(dir, key, { command: command.name }), closure(command, byName));
-      }
+      write(file(dir, key, { command: command.name }), JSON.stringify(closure(command, byName)));
     }
     // The index and the whole schema last: their presence says the rest is there.
-    write(file(dir, key, 'commands'), commands);
-    write(file(dir, key, 'full'), entries);
+    write(file(dir, key, 'commands'), JSON.stringify(commands));
+    write(file(dir, key, 'full'), text);
   } catch {
-    // a read-only home: fetch again next time
+    // a read-only home, or a schema JSON cannot hold: fetch again next time
   }
 }
 
@@ -90,9 +153,7 @@ function closure(command: SchemaEntry, byName: Map<string, SchemaEntry>): Schema
     const entry = byName.get(name);
     if (!entry || out.has(name)) continue;
     out.set(name, entry);
-    for (const m of entry.members ?? []) if ('type' in m) pending.push(m.type);
-    for (const v of entry.variants ?? []) pending.push(v.type);
-    if (entry['element-type']) pending.push(entry['element-type']);
+    pending.push(...Schema.typesNamedBy(entry));
   }
   return [...out.values()];
 }

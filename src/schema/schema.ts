@@ -49,13 +49,49 @@ export class Schema {
     this.events.sort();
   }
 
-  /** Checks the shape of a query-qmp-schema reply; undefined when it is not one. */
+  /**
+   * Checks the shape of a query-qmp-schema reply, or of what the cache says
+   * it was: undefined unless every entry is what introspect.json describes
+   * (names unique, members, variants, values and features of the right
+   * types), so that nothing built on it meets a surprise. Meta-types a later
+   * QEMU may add pass unchecked: nothing here reads them.
+   */
   static from(value: JsonValue): Schema | undefined {
-    if (!Array.isArray(value) || value.length === 0) return undefined;
-    if (!value.every((e) => isObject(e) && typeof e.name === 'string' && typeof e['meta-type'] === 'string')) {
-      return undefined;
+    if (!Array.isArray(value) || value.length === 0 || !value.every(isEntry)) return undefined;
+    const schema = new Schema(value as unknown as SchemaEntry[]);
+    return schema.size === value.length ? schema : undefined;
+  }
+
+  /** The type names an entry refers to (an object's members and variants, an alternate's, an array's element). */
+  static typesNamedBy(entry: SchemaEntry): string[] {
+    const out: string[] = [];
+    if (entry['meta-type'] === 'object' || entry['meta-type'] === 'alternate') {
+      for (const m of entry.members ?? []) if ('type' in m) out.push(m.type);
     }
-    return new Schema(value as unknown as SchemaEntry[]);
+    for (const v of entry.variants ?? []) out.push(v.type);
+    if (entry['element-type'] !== undefined) out.push(entry['element-type']);
+    return out;
+  }
+
+  /** How many entries (names) there are. */
+  get size(): number {
+    return this.byName.size;
+  }
+
+  /** Every type the command's arguments reach is here (a slice of the schema that lost nothing). */
+  isClosed(command: string): boolean {
+    const argType = this.command(command)?.['arg-type'];
+    const pending = argType === undefined ? [] : [argType];
+    const seen = new Set<string>();
+    while (pending.length > 0) {
+      const name = pending.pop() as string;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const entry = this.byName.get(name);
+      if (!entry) return false;
+      pending.push(...Schema.typesNamedBy(entry));
+    }
+    return true;
   }
 
   entry(name: string): SchemaEntry | undefined {
@@ -120,6 +156,39 @@ export class Schema {
       default:
         return t['meta-type'];
     }
+  }
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const optionalString = (v: unknown) => v === undefined || typeof v === 'string';
+const strings = (v: unknown) => v === undefined || (Array.isArray(v) && v.every(isString));
+const arrayOf = (v: unknown, each: (item: JsonObject) => boolean) =>
+  Array.isArray(v) && v.every((item) => isObject(item) && each(item));
+
+/** One SchemaInfo (qapi/introspect.json) of the right shape. */
+function isEntry(e: JsonValue): boolean {
+  if (!isObject(e) || !isString(e.name) || !isString(e['meta-type']) || !strings(e.features)) return false;
+  switch (e['meta-type']) {
+    case 'command':
+    case 'event':
+      return optionalString(e['arg-type']) && optionalString(e['ret-type']) &&
+        (e['allow-oob'] === undefined || typeof e['allow-oob'] === 'boolean');
+    case 'builtin':
+      return optionalString(e['json-type']);
+    case 'enum':
+      // QEMU >= 6.2 has members; older ones only values.
+      return (e.values !== undefined || e.members !== undefined) && strings(e.values) &&
+        (e.members === undefined || arrayOf(e.members, (m) => isString(m.name) && strings(m.features)));
+    case 'array':
+      return isString(e['element-type']);
+    case 'object':
+      return arrayOf(e.members, (m) => isString(m.name) && isString(m.type) && strings(m.features)) &&
+        optionalString(e.tag) &&
+        (e.variants === undefined || arrayOf(e.variants, (v) => isString(v.case) && isString(v.type)));
+    case 'alternate':
+      return arrayOf(e.members, (m) => isString(m.type));
+    default:
+      return true;
   }
 }
 

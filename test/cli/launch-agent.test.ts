@@ -126,6 +126,23 @@ describe('--agent (qemu-ga)', () => {
     expect(missing.code).toBe(3);
   });
 
+  it('a guest agent\'s socket without --agent: says so and suggests --agent (not "monitor busy")', async () => {
+    const r = await runCli([sock, 'guest-ping', '--connect-timeout', '1']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).not.toMatch(/busy/);
+    expect(r.stderr).toMatch(
+      /^qmpsh: no greeting from .*ga\.sock within 1s: it looks like a QEMU guest agent \(qemu-ga, pid \d+\), not a QEMU monitor: an agent sends no greeting \(use --agent\)\n$/,
+    );
+    // The library names no flag: its error carries the hint.
+    const { QmpClient } = await import('../../src/index.js');
+    const err = await QmpClient.connect(sock, { connectTimeoutMs: 1000 }).then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ code: 'QMP_CONNECT_FAILED', hint: 'agent' });
+    expect((err as Error).message).not.toMatch(/--agent/);
+    // The agent is still there for the next client.
+    expect((await runCli(['--agent', sock, 'guest-ping'])).code).toBe(0);
+  });
+
   it('runs a script in one session', async () => {
     const r = await runCli(['--agent', sock], { input: 'guest-ping\nguest-get-timezone\n' });
     expect(r.code).toBe(0);

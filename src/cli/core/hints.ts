@@ -11,6 +11,7 @@ const FLAG_HINTS: Record<QmpHint, string> = {
   maxMessageBytes: 'raise the limit with --max-message-size',
   waitForSocketMs: 'raise the wait with --wait-socket',
   schema: 'qmpsh TARGET --describe lists them',
+  agent: 'use --agent',
 };
 
 /** In the interactive shell, its own words where they differ. */

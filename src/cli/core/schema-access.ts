@@ -1,23 +1,43 @@
 /**
  * The schema for one session, loaded only when something needs it: the
- * commands index (from the cache) to check a command's name, the whole schema
- * (from the cache, else fetched once with query-qmp-schema and cached) to type
- * arguments. A schema that cannot be had never stops a command: it is then
- * sent as typed (untyped), as with --no-validate.
+ * commands index (from the cache) to check a command's name, one command's
+ * slice (from the cache) to type its arguments, the whole schema (from the
+ * cache, else fetched once with query-qmp-schema and cached) for the rest. A
+ * schema that cannot be had never stops a command: it is then sent as typed
+ * (untyped), as with --no-validate.
+ *
+ * The cache holds what some peer once said under this QEMU's version and
+ * package: a peer that lied, or a QEMU upgraded in place under the same
+ * version, leaves it wrong. So the cache is never the only reason to refuse:
+ * a refusal (unknown command, unknown argument, a bad value) made by cached
+ * data is checked once against the live schema, which then replaces the cache
+ * (rewritten if it differed) for the rest of the session. A warm cache that
+ * refuses nothing costs no query-qmp-schema. Cached files that are malformed
+ * are ignored, and the schema is fetched and cached anew.
  */
-import { readCachedSchema, schemaCacheDir, schemaKey, writeCachedSchema } from '../../schema/cache.js';
+import { QmpError, CommandError, UsageError } from '../../errors.js';
+import { readCachedSchema, schemaCacheDir, schemaKey, writeCachedSchema, type CacheRead } from '../../schema/cache.js';
 import { Schema, type SchemaEntry } from '../../schema/schema.js';
 import { checkCommand, typedRequest } from '../../schema/typed-args.js';
 import type { Request } from '../../protocol/messages.js';
 import { untypedRequest, type QmpCall } from '../../shell/parse.js';
 import type { QmpClient } from '../../session.js';
 
+type Warn = (message: string) => void;
+
 export class SchemaAccess {
   private fullSchema: Promise<Schema | undefined> | undefined;
+  private liveSchema: Promise<Schema | undefined> | undefined;
+  /** The live schema, once it is in: from then on it answers everything. */
+  private live: Schema | undefined;
+  private liveEntries: SchemaEntry[] | undefined;
   private commandIndex: Schema | undefined;
   private indexRead = false;
   private readonly slices = new Map<string, Schema | undefined>();
   private readonly dir = schemaCacheDir();
+  private cacheKey: string | null | undefined;
+  /** A cached file was malformed: the schema comes from QEMU, and the cache is written anew. */
+  private cacheBad = false;
   /** Why the schema could not be had (a timeout, a lost connection, a bad reply). */
   problem: unknown;
 
@@ -27,26 +47,54 @@ export class SchemaAccess {
       validate: boolean;
       /** A guest agent: no greeting to key a cache by, no query-qmp-schema. */
       schemaless?: boolean;
-      warn: (message: string) => void;
+      warn: Warn;
       note: (message: string) => void;
     },
   ) {}
 
-  private get key(): string {
-    return schemaKey(this.client.greeting);
+  /** The cache's key for this peer; undefined when its greeting gives none (then nothing is cached). */
+  private get key(): string | undefined {
+    if (this.cacheKey === undefined) this.cacheKey = schemaKey(this.client.greeting) ?? null;
+    return this.cacheKey ?? undefined;
+  }
+
+  private readCache(part: Parameters<typeof readCachedSchema>[2]): Schema | undefined {
+    const key = this.key;
+    if (key === undefined || this.cacheBad) return undefined;
+    const read: CacheRead = readCachedSchema(this.dir, key, part);
+    if (read === 'malformed') {
+      this.cacheBad = true;
+      // A whole schema taken from this cache is no better: ask QEMU next time.
+      if (!this.live) this.fullSchema = undefined;
+    }
+    return read instanceof Schema ? read : undefined;
   }
 
   /** The whole schema: cache, else QEMU (then cached); undefined if neither works. */
   full(): Promise<Schema | undefined> {
     this.fullSchema ??= (async () => {
       if (this.options.schemaless) return undefined;
+      return this.readCache('full') ?? (await this.liveOnce());
+    })();
+    return this.fullSchema;
+  }
+
+  /**
+   * QEMU's own schema, asked for at most once per session. It replaces the
+   * cached one for the rest of the session, and the cache when it differs.
+   */
+  private liveOnce(): Promise<Schema | undefined> {
+    this.liveSchema ??= (async () => {
+      if (this.options.schemaless) return undefined;
       try {
-        const cached = readCachedSchema(this.dir, this.key, 'full');
-        if (cached) return cached;
         const value = await this.client.execute('query-qmp-schema', undefined, { internal: true });
         const schema = Schema.from(value);
-        if (!schema) throw new Error('the reply is not a schema');
-        writeCachedSchema(this.dir, this.key, value as unknown as SchemaEntry[]);
+        if (!schema) throw new Error('the reply is not a valid schema');
+        this.liveEntries = value as unknown as SchemaEntry[];
+        // Rewritten if it differs (or is malformed: then whatever it says).
+        this.writeCache({ unlessSame: !this.cacheBad });
+        this.live = schema;
+        this.fullSchema = Promise.resolve(schema);
         return schema;
       } catch (err) {
         this.problem = err;
@@ -54,14 +102,20 @@ export class SchemaAccess {
         return undefined;
       }
     })();
-    return this.fullSchema;
+    return this.liveSchema;
+  }
+
+  private writeCache(options: { unlessSame: boolean }): void {
+    const key = this.key;
+    if (key !== undefined && this.liveEntries) writeCachedSchema(this.dir, key, this.liveEntries, options);
   }
 
   /** Enough to check command names: the small index if cached, else the whole schema. */
   async commands(): Promise<Schema | undefined> {
+    if (this.live) return this.live;
     if (!this.indexRead) {
       this.indexRead = true; // looked for once: absent stays absent for this session
-      this.commandIndex = readCachedSchema(this.dir, this.key, 'commands');
+      this.commandIndex = this.readCache('commands');
     }
     return this.commandIndex ?? this.full();
   }
@@ -73,20 +127,60 @@ export class SchemaAccess {
       return untypedRequest(call);
     }
     if (call.words.length === 0 && Object.keys(call.base).length === 0) {
-      const index = await this.commands();
-      if (index) checkCommand(index, call.execute, this.options.warn);
-      return { execute: call.execute };
+      const checked = await this.judged(await this.commands(), (index, warn) => {
+        checkCommand(index, call.execute, warn);
+        return { execute: call.execute };
+      });
+      return checked ?? { execute: call.execute };
     }
     const schema = (await this.forCommand(call.execute)) ?? (await this.full());
-    return schema ? typedRequest(schema, call, { warn: this.options.warn }) : untypedRequest(call);
+    return (await this.judged(schema, (s, warn) => typedRequest(s, call, { warn }))) ?? untypedRequest(call);
+  }
+
+  /**
+   * `work` on the whole schema (describe a name, type a transaction action):
+   * undefined when there is no schema. A refusal is checked live, as in request().
+   */
+  async judge<T>(work: (schema: Schema, warn: Warn) => T): Promise<T | undefined> {
+    return this.judged(await this.full(), work);
+  }
+
+  /**
+   * Runs `work` on `schema`. A UsageError from a schema that is not the live
+   * one is not the last word: the live schema is fetched (once) and `work`
+   * runs again on it; only its refusal stands. Warnings are held until the
+   * answer is known, so that none is given twice. Without a live schema
+   * (QEMU has no query-qmp-schema), nothing is refused: undefined, and the
+   * caller sends as typed; a timeout or a lost connection is that error.
+   */
+  private async judged<T>(schema: Schema | undefined, work: (schema: Schema, warn: Warn) => T): Promise<T | undefined> {
+    if (!schema) return undefined;
+    const held: string[] = [];
+    try {
+      const result = work(schema, (m) => held.push(m));
+      for (const m of held) this.options.warn(m);
+      return result;
+    } catch (err) {
+      if (!(err instanceof UsageError) || schema === this.live) throw err;
+    }
+    const live = await this.liveOnce();
+    if (!live) {
+      if (this.problem instanceof QmpError && !(this.problem instanceof CommandError)) throw this.problem;
+      return undefined;
+    }
+    const result = work(live, this.options.warn);
+    // The cache refused what QEMU takes: some file of it is wrong, whatever the whole schema's file says.
+    this.writeCache({ unlessSame: false });
+    return result;
   }
 
   /** A command and its argument types from the cache (a few KB), if cached and the command exists. */
   private async forCommand(name: string): Promise<Schema | undefined> {
     const index = await this.commands();
+    if (this.live) return this.live;
     if (!index?.command(name)) return undefined; // let the full schema (or its absence) speak
     // A script repeats its commands: read each command's file once.
-    if (!this.slices.has(name)) this.slices.set(name, readCachedSchema(this.dir, this.key, { command: name }));
+    if (!this.slices.has(name)) this.slices.set(name, this.readCache({ command: name }));
     return this.slices.get(name);
   }
 }

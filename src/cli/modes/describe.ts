@@ -20,7 +20,10 @@ export function describeOn(mode: Describe, rt: Runtime, target: string, tag?: st
       }
       throw new ConnectError('the server did not give its schema (query-qmp-schema failed)', { cause: session.schema.problem });
     }
-    return mode.name ? describeName(schema, mode.name) : listNames(schema, 'command');
+    if (!mode.name) return listNames(schema, 'command');
+    const name = mode.name;
+    // A name the cached schema lacks is looked up in the live one before "no such name".
+    return (await session.schema.judge((s) => describeName(s, name))) ?? describeName(schema, name);
   });
 }
 

@@ -88,6 +88,8 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
   let runState = common.agent ? 'agent' : inert(reported);
   let hmpCommands: string[] | undefined;
   let schema: Schema | undefined;
+  /** For completion and help, in the background; again after a line, which may have replaced a stale cached schema by the live one. */
+  const refreshSchema = () => void session.schema.full().then((s) => (schema = s));
   let live: LiveNameSets = { devices: [], nodes: [], jobs: [], ids: [] };
 
   const history = openHistory(historyPath());
@@ -289,7 +291,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
       case 'qmp': {
         // Refused before anything is asked or typed: the gate says no either way.
         check({ kind: 'qmp', call: statement.call }, session.readOnly);
-        const request = await session.schema.request(statement.call);
+        const request = await session.schema.request(statement.call).finally(refreshSchema);
         if (request.execute === 'quit' && !(await confirmQuit())) return;
         return qmp(request);
       }
@@ -307,7 +309,9 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
     }
     const [type, ...words] = tokenizeComplete(line) as [string, ...string[]];
     // Typed by the schema when there is one (the action union, by `type`), else by look.
-    const typed = schema && typedTransactionAction(schema, type, parseWords(words), { warn: (m) => io.warn(m) });
+    const typed = await session.schema
+      .judge((s, warn) => typedTransactionAction(s, type, parseWords(words), { warn }))
+      .finally(refreshSchema);
     if (typed) {
       tx.actions.push(typed);
     } else {
@@ -383,7 +387,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
       loadHmpCommands: () => {
         if (!hmpCommands) loadHmpCommands();
       },
-      schema: () => session.schema.full(),
+      schema: (work) => session.schema.judge(work),
     });
   }
 
@@ -398,7 +402,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
   prompting = true;
   showPrompt();
   // For completion and help: in the background, never in the way of a command.
-  void session.schema.full().then((s) => (schema = s));
+  refreshSchema();
   void refreshLive();
   await done;
 }

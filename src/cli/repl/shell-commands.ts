@@ -22,7 +22,8 @@ export interface ShellContext {
   exit(): void;
   hmp(commandLine: string): Promise<void>;
   loadHmpCommands(): void;
-  schema(): Promise<Schema | undefined>;
+  /** Work on the schema (a refusal checked against the live one); undefined without a schema. */
+  schema<T>(work: (schema: Schema) => T): Promise<T | undefined>;
 }
 
 export async function runShellCommand(text: string, ctx: ShellContext): Promise<void> {
@@ -41,9 +42,10 @@ export async function runShellCommand(text: string, ctx: ShellContext): Promise<
         say(shellHelp(paint));
         return;
       }
-      const full = await ctx.schema();
-      if (!full) throw new UsageError('this QEMU did not give its schema: no help for its commands');
-      say(describeName(full, words[0] as string));
+      const name = words[0] as string;
+      const text = await ctx.schema((schema) => describeName(schema, name));
+      if (text === undefined) throw new UsageError('this QEMU did not give its schema: no help for its commands');
+      say(text);
       return;
     }
     case 'exit':
