@@ -57,7 +57,7 @@ describe('each QEMU by its own schema', () => {
       const line = lines[i];
       expect(line.target).toBe(q.sock);
       if (has) expect(Array.isArray(line.return)).toBe(true);
-      else expect(line.error.message).toMatch(/compat-props/);
+      else expect(line.error).toBeDefined();
     }
   });
 

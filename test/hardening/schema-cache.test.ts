@@ -97,13 +97,14 @@ describe('paths from the wire', () => {
     ['a fraction', { major: 7, minor: 2.5, micro: 0 }],
     ['a number past 2^53', { major: 7, minor: 2, micro: 1e300 }],
     ['a numeric string', { major: 7, minor: 2, micro: '22' }],
-  ])('%s: nothing is cached, nothing is written outside the cache', async (_name, version) => {
+  ])('%s: a protocol violation (exit 4), nothing written anywhere', async (_name, version) => {
     const { home, box } = freshCacheHome();
     const server = await peer({ greeting: greeting(version), schema: SCHEMA });
     const r = await runCli([server.path, 'query-status'], { env: { XDG_CACHE_HOME: home } });
     expect(r.stderr).not.toMatch(/internal error/);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toBe('{}\n');
+    // Version fields are integers (qmp-spec's greeting): anything else ends the session.
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/^qmpsh: [^\n]*greeting[^\n]*\n$/);
     // Only the compile cache: no schema file anywhere, in the cache or beside it.
     expect(tree(box).filter((f) => !/^cache(\/qmpsh(\/cli-[^/]+\.v8)?)?$/.test(f))).toEqual([]);
   });
