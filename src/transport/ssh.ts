@@ -29,6 +29,12 @@ export function formatSshTarget(t: SshTarget, remotePath = t.path): string {
   return formatAddress({ kind: 'ssh', ...t, path: remotePath });
 }
 
+/**
+ * The ssh command line for `t`: options, then `--`, then the destination (a
+ * remote command, if any, follows it). address.ts refuses a host or user that
+ * starts with '-'; the `--` makes sure ssh reads the destination as one
+ * whatever it holds.
+ */
 function sshCommand(t: SshTarget, extra: string[]): [string, string[]] {
   const [cmd, ...base] = (process.env.QMPSH_SSH ?? 'ssh').split(/\s+/).filter(Boolean) as [string, ...string[]];
   return [
@@ -39,6 +45,7 @@ function sshCommand(t: SshTarget, extra: string[]): [string, string[]] {
       '-o', 'ExitOnForwardFailure=yes',
       ...(t.port ? ['-p', String(t.port)] : []),
       ...extra,
+      '--',
       t.user ? `${t.user}@${t.host}` : t.host,
     ],
   ];

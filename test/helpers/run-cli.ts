@@ -17,6 +17,7 @@ export interface RunOptions {
   input?: string;
   /** Kill the child after this long (a hang is a failure, not a stuck suite). */
   killAfterMs?: number;
+  cwd?: string;
 }
 
 export function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
@@ -25,7 +26,7 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRes
   if (!options.env || !('NO_COLOR' in options.env)) delete env.NO_COLOR;
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: 'pipe' });
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: 'pipe', ...(options.cwd ? { cwd: options.cwd } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
