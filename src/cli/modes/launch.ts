@@ -25,7 +25,8 @@ export async function runLaunch(
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qmpsh-launch-'));
   const sock = path.join(dir, 'qmp.sock');
   let stderr = '';
-  const qemu: ChildProcess = spawn(binary, [...args, '-qmp', `unix:${sock},server=on,wait=off`], {
+  // QEMU's option syntax ends a value at a comma; a comma in the path is written twice.
+  const qemu: ChildProcess = spawn(binary, [...args, '-qmp', `unix:${sock.replace(/,/g, ',,')},server=on,wait=off`], {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: launch.keep, // --keep: QEMU outlives us
   });
