@@ -52,7 +52,8 @@ const MAX_ABANDONED = 1024;
 
 export class QmpClient {
   readonly address: Address;
-  private readonly options: Required<Omit<QmpClientOptions, 'signal'>> & { signal?: AbortSignal };
+  private readonly options: Required<Omit<QmpClientOptions, 'signal' | 'registerCleanup'>> &
+    Pick<QmpClientOptions, 'signal' | 'registerCleanup'>;
   private transport: Transport | undefined;
   private framer: JsonFramer;
   private stateValue: SessionState = 'connecting';
@@ -89,6 +90,7 @@ export class QmpClient {
       capabilities: options.capabilities ?? [],
       agent: options.agent ?? false,
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.registerCleanup ? { registerCleanup: options.registerCleanup } : {}),
     };
     this.framer = new JsonFramer(this.options.maxMessageBytes, { agentSync: this.options.agent });
   }
@@ -160,7 +162,8 @@ export class QmpClient {
         }, remaining)
       : undefined;
     const onAbort = () => this.fail(new InterruptedError('interrupted while connecting'));
-    this.options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (this.options.signal?.aborted) onAbort();
+    else this.options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await handshake;
     } finally {
@@ -186,6 +189,7 @@ export class QmpClient {
               ? this.options.waitForSocketMs || 60_000
               : this.options.connectTimeoutMs,
           ...(signal ? { signal } : {}),
+          ...(this.options.registerCleanup ? { registerCleanup: this.options.registerCleanup } : {}),
         });
       } catch (err) {
         const code = (err as ConnectError).syscallCode;
@@ -253,21 +257,20 @@ export class QmpClient {
         options.signal?.removeEventListener('abort', onAbort);
       };
       if (timeoutMs > 0) {
-        timer = setTimeout(
-          () => {
-            if (this.options.agent) this.needsSync = true;
-            abandon(
-              new TimeoutError(
-                `no reply to '${command}' within ${timeoutMs / 1000}s: QEMU may be stopped or busy, ` +
-                  'and the command may still run',
-                { hint: 'commandTimeoutMs' },
-              ),
-            );
-          },
-          timeoutMs,
-        );
+        const expire = () => {
+          if (this.options.agent) this.needsSync = true;
+          abandon(
+            new TimeoutError(
+              `no reply to '${command}' within ${timeoutMs / 1000}s: QEMU may be stopped or busy, ` +
+                'and the command may still run',
+              { hint: 'commandTimeoutMs' },
+            ),
+          );
+        };
+        timer = setTimeout(expire, timeoutMs);
       }
       if (options.signal?.aborted) {
+        cleanup(); // the timer too: it would hold the process for timeoutMs
         reject(new InterruptedError(`'${command}' was not sent: interrupted`));
         return;
       }

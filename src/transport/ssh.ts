@@ -94,7 +94,14 @@ interface Master {
 
 const masters = new Map<string, Master>();
 
-function masterFor(t: SshTarget, timeoutMs: number): Master {
+export interface TunnelOptions {
+  /** Aborts logging in (the master is stopped when no other target uses it). */
+  signal?: AbortSignal | undefined;
+  /** See ConnectOptions.registerCleanup: the master and its directory, for a process that must exit at once. */
+  registerCleanup?: ((cleanup: () => void) => () => void) | undefined;
+}
+
+function masterFor(t: SshTarget, timeoutMs: number, options: TunnelOptions): Master {
   const key = `${t.user ?? ''}@${t.host}:${t.port ?? ''}`;
   const existing = masters.get(key);
   if (existing) {
@@ -105,7 +112,15 @@ function masterFor(t: SshTarget, timeoutMs: number): Master {
   const ctl = path.join(dir, 'ctl');
   const [cmd, args] = sshCommand(t, ['-M', '-S', ctl, '-N', '-o', 'ControlPersist=no']);
   const ssh = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const kill = () => {
+    if (ssh.exitCode === null && ssh.signalCode === null) ssh.kill('SIGTERM');
+  };
+  const unregister = options.registerCleanup?.(() => {
+    kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
   let stderr = '';
+  let stopped = false;
   ssh.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-8192);
   });
@@ -138,9 +153,12 @@ function masterFor(t: SshTarget, timeoutMs: number): Master {
       poll();
     }),
     stop() {
-      masters.delete(key);
-      if (ssh.exitCode === null && ssh.signalCode === null) ssh.kill('SIGTERM');
+      if (stopped) return;
+      stopped = true;
+      if (masters.get(key) === master) masters.delete(key);
+      kill();
       fs.rmSync(dir, { recursive: true, force: true });
+      unregister?.();
     },
   };
   master.ready.catch(() => master.stop());
@@ -148,13 +166,22 @@ function masterFor(t: SshTarget, timeoutMs: number): Master {
   return master;
 }
 
-export async function openSshTunnel(t: SshTarget, timeoutMs: number): Promise<SshTunnel> {
-  const master = masterFor(t, timeoutMs);
+export async function openSshTunnel(t: SshTarget, timeoutMs: number, options: TunnelOptions = {}): Promise<SshTunnel> {
+  const master = masterFor(t, timeoutMs, options);
   const release = () => {
     if (--master.users === 0) master.stop();
   };
+  const { signal } = options;
+  let onAbort = () => {};
   try {
-    await master.ready;
+    // Logging in may take long (a slow or silent host): an interrupt ends the wait.
+    await new Promise<void>((resolve, reject) => {
+      onAbort = () => reject(new ConnectError(`logging in to ${t.host} over ssh was interrupted`));
+      if (signal?.aborted) onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      master.ready.then(resolve, reject);
+    });
+    signal?.removeEventListener('abort', onAbort);
     const localPath = path.join(master.dir, `${master.next++}.sock`);
     const [cmd, args] = sshCommand(t, ['-S', master.ctl, '-O', 'forward', '-L', `${localPath}:${t.path}`]);
     const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
@@ -177,6 +204,7 @@ export async function openSshTunnel(t: SshTarget, timeoutMs: number): Promise<Ss
       },
     };
   } catch (err) {
+    signal?.removeEventListener('abort', onAbort);
     release();
     throw err;
   }

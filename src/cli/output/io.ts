@@ -1,6 +1,7 @@
 /**
  * The one output sink. Data on stdout, everything else on stderr; a closed
- * stdout (`qmpsh ... | head -1`) ends output quietly instead of failing.
+ * stdout (`qmpsh ... | head -1`) ends output quietly instead of failing, and
+ * through `closed` the run (main.ts, core/interrupt.ts): every mode stops.
  *
  * Every string that leaves through here is made inert (output/inert.ts): C0
  * controls but newline and tab, DEL, C1 and bidi controls are shown as
@@ -34,6 +35,11 @@ export interface Io {
   control(sequence: string): void;
   /** Resolves when what was written to stdout so far is handed to the system. */
   flush(): Promise<void>;
+  /**
+   * Aborted when stdout's reader went away (EPIPE, `qmpsh ... | head -1`):
+   * output ends quietly, and main ends the run.
+   */
+  readonly closed: AbortSignal;
   readonly stdoutIsTTY: boolean;
   readonly stderrIsTTY: boolean;
   readonly outPaint: Paint;
@@ -46,7 +52,7 @@ export interface Io {
 export async function processIo(settings: ColorSettings): Promise<Io> {
   const stdout = process.stdout;
   const stderr = process.stderr;
-  let stdoutClosed = false;
+  const closing = new AbortController();
   let corked = false;
   const uncork = () => {
     corked = false;
@@ -54,18 +60,19 @@ export async function processIo(settings: ColorSettings): Promise<Io> {
   };
   stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') {
-      stdoutClosed = true;
+      closing.abort();
       return;
     }
     throw err;
   });
   // stderr closed too: nothing left to tell anyone.
   stderr.on('error', () => {});
+
   const paints = await paintsFor(process, settings);
   const outSafe = paints.out.level > 0 ? inertKeepingSgr : inert;
   const errSafe = paints.err.level > 0 ? inertKeepingSgr : inert;
   const write = (text: string) => {
-    if (stdoutClosed || text === '') return;
+    if (closing.signal.aborted || text === '') return;
     // Lines written in one tick go out in one write (a batch prints thousands).
     if (!corked) {
       corked = true;
@@ -88,9 +95,19 @@ export async function processIo(settings: ColorSettings): Promise<Io> {
     flush: () =>
       new Promise<void>((resolve) => {
         if (corked) uncork();
-        if (stdoutClosed || !stdout.writableNeedDrain) resolve();
-        else stdout.once('drain', () => resolve());
+        if (closing.signal.aborted || !stdout.writableNeedDrain) resolve();
+        else {
+          // A reader that goes away instead of reading: resolve as well.
+          const done = () => {
+            stdout.off('drain', done);
+            closing.signal.removeEventListener('abort', done);
+            resolve();
+          };
+          stdout.on('drain', done);
+          closing.signal.addEventListener('abort', done, { once: true });
+        }
       }),
+    closed: closing.signal,
     get stdoutIsTTY() {
       return Boolean(stdout.isTTY);
     },
