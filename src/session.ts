@@ -54,6 +54,8 @@ export class QmpClient {
   readonly address: Address;
   private readonly options: Required<Omit<QmpClientOptions, 'signal' | 'registerCleanup'>> &
     Pick<QmpClientOptions, 'signal' | 'registerCleanup'>;
+  /** pause(): not reading from the server until resume(). */
+  private paused = false;
   private transport: Transport | undefined;
   private framer: JsonFramer;
   private stateValue: SessionState = 'connecting';
@@ -137,6 +139,7 @@ export class QmpClient {
     const started = Date.now();
     this.transport = transport;
     this.stateValue = 'greeting';
+    if (this.paused) transport.pause();
     transport.onData = (chunk) => this.receive(chunk);
     transport.onClose = (error) => this.transportClosed(error);
 
@@ -258,6 +261,11 @@ export class QmpClient {
       };
       if (timeoutMs > 0) {
         const expire = () => {
+          if (this.paused) {
+            // Not reading (pause()): the reply may be waiting in the socket. Look again later.
+            timer = setTimeout(expire, timeoutMs);
+            return;
+          }
           if (this.options.agent) this.needsSync = true;
           abandon(
             new TimeoutError(
@@ -279,6 +287,25 @@ export class QmpClient {
       if (expectsClose) this.quitting = true;
       this.send(request, text, options.internal);
     });
+  }
+
+  /**
+   * Stops reading from the server until resume(): for a consumer that cannot
+   * keep up (output to a slow reader). Replies and events wait in the socket,
+   * in order, and the server blocks when it is full; nothing is dropped. A
+   * command's timeout that runs out meanwhile starts again (its reply may be
+   * waiting unread).
+   */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.transport?.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.transport?.resume();
   }
 
   /** Closes the session. Pending commands fail with ConnectionClosedError. */

@@ -11,6 +11,12 @@ export interface Transport {
   write(data: string): void;
   /** Closes both directions now. Idempotent. */
   close(): void;
+  /**
+   * Stops reading (backpressure: the consumer cannot keep up); what the peer
+   * sends waits in the socket, and the peer blocks when that is full.
+   */
+  pause(): void;
+  resume(): void;
   onData: (chunk: Buffer) => void;
   /** Called once, when the stream ends for any reason; `error` when it was not a clean EOF. */
   onClose: (error?: Error) => void;
@@ -98,6 +104,8 @@ async function connectSsh(address: Extract<Address, { kind: 'ssh' }>, options: C
       inner.close();
       tunnel.close();
     },
+    pause: () => inner.pause(),
+    resume: () => inner.resume(),
     onData: () => {},
     onClose: () => {},
   };
@@ -198,6 +206,8 @@ function wrapSocket(socket: net.Socket): Transport {
       if (closed) return;
       socket.destroy();
     },
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
     onData: () => {},
     onClose: () => {},
   };

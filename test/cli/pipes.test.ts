@@ -1,9 +1,13 @@
 /**
  * Pipes: a reader that goes away (`qmpsh ... | head -1`) ends every mode
- * quietly (exit 0) and frees the monitor.
+ * quietly (exit 0) and frees the monitor; a reader that stalls makes qmpsh
+ * stop reading the socket (backpressure) instead of buffering without bound,
+ * and nothing is dropped.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { useFakeServers } from '../helpers/fake-server.js';
 import { startQemu, type Qemu } from '../helpers/qemu.js';
 import { BIN, runCli } from '../helpers/run-cli.js';
 
@@ -19,6 +23,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await qemu?.stop();
 });
+
+const serve = useFakeServers(afterEach);
 
 interface Child {
   proc: ChildProcessWithoutNullStreams;
@@ -139,5 +145,94 @@ describe('a reader that goes away (| head -1) ends every mode quietly, exit 0, a
     expect(child.stderr()).toBe('');
     await drive('cont');
     await free(A);
+  });
+});
+
+/** Peak RSS (VmHWM) and bytes read so far (rchar) of a running process, from /proc. */
+function procStats(pid: number): { hwmKiB: number; rchar: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+    const rchar = /rchar:\s+(\d+)/.exec(io)?.[1];
+    // A process that is exiting has no memory lines left.
+    return hwm === undefined || rchar === undefined ? undefined : { hwmKiB: Number(hwm), rchar: Number(rchar) };
+  } catch {
+    return undefined;
+  }
+}
+
+describe('a reader that stalls: backpressure', () => {
+  /** A 1 KiB payload per event: a flood of N events is N KiB of JSON. */
+  const PAYLOAD = 'x'.repeat(1024);
+
+  /**
+   * Floods N events at `--events --count N` whose stdout nobody reads until
+   * the CLI has read all it is going to (it stopped reading, or read
+   * everything); then reads every line. Returns the peak RSS while the reader
+   * stalled (what a stalled reader costs; reading later only churns garbage),
+   * and whether every event arrived, in order.
+   */
+  async function flood(N: number): Promise<{ hwmKiB: number; inOrder: boolean; count: number; code: number | null }> {
+    let total = 0;
+    const server = await serve(async (conn) => {
+      await conn.negotiate();
+      const lines: string[] = [];
+      for (let i = 0; i < N; i++) {
+        lines.push(`{"timestamp": {"seconds": 1, "microseconds": 0}, "event": "FLOOD", "data": {"n": ${i}, "pad": "${PAYLOAD}"}}\r\n`);
+      }
+      const text = lines.join('');
+      total = Buffer.byteLength(text);
+      // All of it at once: the kernel takes what fits, Node holds the rest here, in the test.
+      conn.send(text);
+    });
+    const child = spawn(process.execPath, [BIN, server.path, '--events', '--count', String(N)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout.pause(); // the stalled reader
+    const pid = child.pid as number;
+    // Wait until the CLI read everything, or stopped reading: rchar still for 10 looks in a row.
+    // VmHWM is the peak so far: its reading then is the peak while the reader stalled.
+    let hwmKiB = 0;
+    let last = -1;
+    let still = 0;
+    while (total === 0 || still < 10) {
+      await new Promise((r) => setTimeout(r, 50));
+      const s = procStats(pid);
+      if (!s) break;
+      hwmKiB = Math.max(hwmKiB, s.hwmKiB);
+      if (total > 0 && s.rchar >= total) break;
+      still = s.rchar === last ? still + 1 : 0;
+      last = s.rchar;
+    }
+    // Now read: every event, in order, nothing dropped.
+    let count = 0;
+    let inOrder = true;
+    let rest = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      const lines = (rest + d).split('\n');
+      rest = lines.pop() as string;
+      for (const line of lines) {
+        const n = (JSON.parse(line) as { data: { n: number } }).data.n;
+        inOrder &&= n === count;
+        count++;
+      }
+    });
+    child.stdout.resume();
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(timer);
+    expect(stderr).toBe('');
+    return { hwmKiB, inOrder, count, code };
+  }
+
+  it('stops reading the socket while stdout is blocked: peak memory does not grow with the flood, and every event arrives in order', async () => {
+    const short = await flood(5_000); // ~5 MB
+    const long = await flood(100_000); // ~100 MB
+    for (const [r, n] of [[short, 5_000], [long, 100_000]] as const) {
+      expect(r, `${n} events`).toMatchObject({ code: 0, count: n, inOrder: true });
+    }
+    // Twenty times the flood: without backpressure the CLI holds it all (several times the short run's peak).
+    expect(long.hwmKiB / short.hwmKiB, `peak RSS ${short.hwmKiB} KiB, then ${long.hwmKiB} KiB`).toBeLessThan(1.3);
   });
 });

@@ -78,7 +78,11 @@ export function openSession(rt: Runtime, target: string, settings: SessionSettin
     // A --listen socket file or an ssh master: removed even when the process must go at once.
     registerCleanup: onCleanup,
   });
-
+  // A slow reader of our output: stop reading the socket until it catches up (memory stays bounded).
+  const unwatch = io.watchBackpressure(
+    () => client.pause(),
+    () => client.resume(),
+  );
   let negotiated = false;
   client.on('warning', (message) => io.warn(`${prefix}${message}`));
   const shown = (m: WireMessage) => displayedWire(m, common.showSecrets);
@@ -120,6 +124,7 @@ export function openSession(rt: Runtime, target: string, settings: SessionSettin
     close() {
       if (closed) return;
       closed = true;
+      unwatch();
       client.close();
     },
   };

@@ -40,6 +40,14 @@ export interface Io {
    * output ends quietly, and main ends the run.
    */
   readonly closed: AbortSignal;
+  /**
+   * Backpressure: `pause` is called when stdout or stderr holds more than
+   * its buffer because the reader is slower than what comes in, `resume` when
+   * both drained. Sessions stop reading their socket meanwhile, so memory
+   * stays bounded and nothing is dropped. Returns the function that stops
+   * watching.
+   */
+  watchBackpressure(pause: () => void, resume: () => void): () => void;
   readonly stdoutIsTTY: boolean;
   readonly stderrIsTTY: boolean;
   readonly outPaint: Paint;
@@ -68,6 +76,23 @@ export async function processIo(settings: ColorSettings): Promise<Io> {
   // stderr closed too: nothing left to tell anyone.
   stderr.on('error', () => {});
 
+  const watchers = new Set<{ pause: () => void; resume: () => void }>();
+  let blocked = false;
+  const needsDrain = (s: NodeJS.WriteStream) => s.writableNeedDrain && !s.destroyed;
+  const checkFlow = () => {
+    const now = !closing.signal.aborted && (needsDrain(stdout) || needsDrain(stderr));
+    if (now === blocked) return;
+    blocked = now;
+    for (const w of [...watchers]) (blocked ? w.pause : w.resume)();
+  };
+  stdout.on('drain', checkFlow);
+  stderr.on('drain', checkFlow);
+  closing.signal.addEventListener('abort', checkFlow, { once: true });
+  const toErr = (text: string) => {
+    stderr.write(text);
+    if (!blocked && stderr.writableNeedDrain) checkFlow();
+  };
+
   const paints = await paintsFor(process, settings);
   const outSafe = paints.out.level > 0 ? inertKeepingSgr : inert;
   const errSafe = paints.err.level > 0 ? inertKeepingSgr : inert;
@@ -79,16 +104,16 @@ export async function processIo(settings: ColorSettings): Promise<Io> {
       stdout.cork();
       process.nextTick(uncork);
     }
-    stdout.write(text);
+    if (!stdout.write(text) && !blocked) checkFlow();
   };
   const errPaint = paints.err;
   return {
     out: (line) => write(`${outSafe(line)}\n`),
     outText: (text) => write(inert(text)),
     outRaw: (text) => write(text),
-    err: (line) => void stderr.write(`${errSafe(line)}\n`),
-    warn: (message) => void stderr.write(`${errPaint.yellow('qmpsh: warning:')} ${inert(message)}\n`),
-    error: (message) => void stderr.write(`${errPaint.red('qmpsh:')} ${inert(message)}\n`),
+    err: (line) => toErr(`${errSafe(line)}\n`),
+    warn: (message) => toErr(`${errPaint.yellow('qmpsh: warning:')} ${inert(message)}\n`),
+    error: (message) => toErr(`${errPaint.red('qmpsh:')} ${inert(message)}\n`),
     control: (sequence) => {
       if (stdout.isTTY) write(sequence);
     },
@@ -108,6 +133,12 @@ export async function processIo(settings: ColorSettings): Promise<Io> {
         }
       }),
     closed: closing.signal,
+    watchBackpressure(pause, resume) {
+      const watcher = { pause, resume };
+      watchers.add(watcher);
+      if (blocked) pause();
+      return () => void watchers.delete(watcher);
+    },
     get stdoutIsTTY() {
       return Boolean(stdout.isTTY);
     },
