@@ -105,7 +105,13 @@ export async function runBatch(mode: Batch, rt: Runtime, target: string): Promis
   };
 
   // Ctrl-C, another signal that ends qmpsh, or a reader gone from stdout: no more lines are run.
-  const onAbort = () => halt(new InterruptedError(`interrupted after line ${lastLine}: the rest of the script was not run`));
+  const onAbort = () =>
+    halt(
+      new InterruptedError(
+        `interrupted after line ${lastLine}: the rest of the script was not run` +
+          (pending > 0 ? `; ${pending === 1 ? 'a command' : `${pending} commands`} sent may still run in QEMU` : ''),
+      ),
+    );
   if (session.signal.aborted) onAbort();
   else session.signal.addEventListener('abort', onAbort, { once: true });
   try {
