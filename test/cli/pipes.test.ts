@@ -167,32 +167,42 @@ describe('a reader that stalls: backpressure', () => {
   const PAYLOAD = 'x'.repeat(1024);
 
   /**
-   * Floods N events at `--events --count N` whose stdout nobody reads until
-   * the CLI has read all it is going to (it stopped reading, or read
-   * everything); then reads every line. Returns the peak RSS while the reader
-   * stalled (what a stalled reader costs; reading later only churns garbage),
-   * and whether every event arrived, in order.
+   * Where the flood goes: `--events --count N` prints it on stdout; a one-shot
+   * whose reply comes after it shows it on stderr, as event lines.
    */
-  async function flood(N: number): Promise<{ hwmKiB: number; inOrder: boolean; count: number; code: number | null }> {
+  type Via = 'stdout' | 'stderr';
+
+  /**
+   * Floods N events at qmpsh, whose output stream nobody reads until qmpsh
+   * has read all it is going to (it stopped reading, or read everything);
+   * then reads every line. Returns the peak RSS while the reader stalled
+   * (what a stalled reader costs; reading later only churns garbage), and
+   * whether every event arrived, in order.
+   */
+  async function flood(N: number, via: Via): Promise<{ hwmKiB: number; inOrder: boolean; count: number; code: number | null; other: string }> {
     let total = 0;
     const server = await serve(async (conn) => {
       await conn.negotiate();
+      const req = via === 'stderr' ? await conn.nextRequest() : undefined;
       const lines: string[] = [];
       for (let i = 0; i < N; i++) {
         lines.push(`{"timestamp": {"seconds": 1, "microseconds": 0}, "event": "FLOOD", "data": {"n": ${i}, "pad": "${PAYLOAD}"}}\r\n`);
       }
+      if (req) lines.push(`${JSON.stringify({ return: { done: true }, id: req.id })}\r\n`);
       const text = lines.join('');
       total = Buffer.byteLength(text);
       // All of it at once: the kernel takes what fits, Node holds the rest here, in the test.
       conn.send(text);
     });
-    const child = spawn(process.execPath, [BIN, server.path, '--events', '--count', String(N)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = via === 'stdout' ? ['--events', '--count', String(N)] : ['query-status'];
+    const child = spawn(process.execPath, [BIN, server.path, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.stdout.pause(); // the stalled reader
+    const [stalled, otherStream] = via === 'stdout' ? [child.stdout, child.stderr] : [child.stderr, child.stdout];
+    let other = '';
+    otherStream.setEncoding('utf8').on('data', (d: string) => (other += d));
+    stalled.pause(); // the stalled reader
     const pid = child.pid as number;
-    // Wait until the CLI read everything, or stopped reading: rchar still for 10 looks in a row.
+    // Wait until qmpsh read everything, or stopped reading: rchar still for 10 looks in a row.
     // VmHWM is the peak so far: its reading then is the peak while the reader stalled.
     let hwmKiB = 0;
     let last = -1;
@@ -210,29 +220,34 @@ describe('a reader that stalls: backpressure', () => {
     let count = 0;
     let inOrder = true;
     let rest = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    stalled.setEncoding('utf8').on('data', (d: string) => {
       const lines = (rest + d).split('\n');
       rest = lines.pop() as string;
       for (const line of lines) {
-        const n = (JSON.parse(line) as { data: { n: number } }).data.n;
+        const n = Number(/"n":(\d+)/.exec(line)?.[1]);
         inOrder &&= n === count;
         count++;
       }
     });
-    child.stdout.resume();
+    stalled.resume();
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     clearTimeout(timer);
-    expect(stderr).toBe('');
-    return { hwmKiB, inOrder, count, code };
+    return { hwmKiB, inOrder, count, code, other };
   }
 
-  it('stops reading the socket while stdout is blocked: peak memory does not grow with the flood, and every event arrives in order', async () => {
-    const short = await flood(5_000); // ~5 MB
-    const long = await flood(100_000); // ~100 MB
-    for (const [r, n] of [[short, 5_000], [long, 100_000]] as const) {
-      expect(r, `${n} events`).toMatchObject({ code: 0, count: n, inOrder: true });
-    }
-    // Twenty times the flood: without backpressure the CLI holds it all (several times the short run's peak).
-    expect(long.hwmKiB / short.hwmKiB, `peak RSS ${short.hwmKiB} KiB, then ${long.hwmKiB} KiB`).toBeLessThan(1.3);
-  });
+  it.each([
+    ['stdout (--events)', 'stdout', ''],
+    ['stderr (events during a one-shot)', 'stderr', '{"done":true}\n'],
+  ] as const)(
+    'stops reading the socket while %s is blocked: peak memory does not grow with the flood, and every event arrives in order',
+    async (_name, via, otherOutput) => {
+      const short = await flood(5_000, via); // ~5 MB
+      const long = await flood(100_000, via); // ~100 MB
+      for (const [r, n] of [[short, 5_000], [long, 100_000]] as const) {
+        expect(r, `${n} events`).toMatchObject({ code: 0, count: n, inOrder: true, other: otherOutput });
+      }
+      // Twenty times the flood: without backpressure qmpsh holds it all (several times the short run's peak).
+      expect(long.hwmKiB / short.hwmKiB, `peak RSS ${short.hwmKiB} KiB, then ${long.hwmKiB} KiB`).toBeLessThan(1.3);
+    },
+  );
 });
