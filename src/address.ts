@@ -29,7 +29,15 @@ export function parseAddress(target: string): Address {
   if (target.startsWith('ssh://')) {
     const m = /^ssh:\/\/(?:([^@/]+)@)?(\[[^\]]+\]|[^:/]+)(?::(\d+))?(\/.*)$/.exec(target);
     if (!m) throw new UsageError(`bad ssh target '${target}': expected ssh://[user@]host[:port]/path/to.qmp`);
-    return { kind: 'ssh', user: m[1], host: (m[2] as string).replace(/^\[|\]$/g, ''), port: m[3] ? Number(m[3]) : undefined, path: m[4] as string };
+    const user = m[1];
+    const host = (m[2] as string).replace(/^\[|\]$/g, '');
+    // These words reach ssh's command line: one that starts with '-' would be
+    // read as an option (-oProxyCommand=... runs a command), and spaces or a
+    // '/' are no part of a host or user name. ssh.ts also puts `--` before the
+    // destination; refusing here says so before anything runs.
+    refuseSshWord('host', host, target);
+    if (user !== undefined) refuseSshWord('user', user, target);
+    return { kind: 'ssh', user, host, port: m[3] ? Number(m[3]) : undefined, path: m[4] as string };
   }
   if (target.startsWith('listen:')) {
     const a = unixAddress(target.slice(7), target) as { path: string };
@@ -47,6 +55,20 @@ export function parseAddress(target: string): Address {
     if (tcp) return tcp;
   }
   return unixAddress(target, target);
+}
+
+function refuseSshWord(what: 'host' | 'user', word: string, target: string): void {
+  const why =
+    word === ''
+      ? 'is empty'
+      : word.startsWith('-')
+        ? "starts with '-' (ssh would read it as an option)"
+        : /[\s\x00-\x1f\x7f]/.test(word)
+          ? 'holds a space or a control character'
+          : word.includes('/') || (what === 'host' && word.includes('@'))
+            ? `holds a '${word.includes('/') ? '/' : '@'}'`
+            : undefined;
+  if (why) throw new UsageError(`bad ssh target '${target}': the ${what} ${why}`);
 }
 
 function unixAddress(path: string, target: string): Address {

@@ -118,7 +118,8 @@ export function waitForEvent(
     }
     client.on('event', onEvent);
     client.on('close', onClose);
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
   });
   promise.catch(() => {}); // the caller may attach its handler later
   return { promise, cancel: () => cancel() };

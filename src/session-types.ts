@@ -40,6 +40,14 @@ export interface QmpClientOptions {
    * unless the program handles those).
    */
   onListenerError?: (error: unknown, name: keyof ClientEvents, payload: unknown) => void;
+  /**
+   * Told of what connecting makes outside this process (a listening socket
+   * file, an ssh master and its directory): a synchronous function that
+   * removes it, for a process that must exit at once (e.g. on a second
+   * signal). Returns the function called when it is gone anyway. The session
+   * removes them itself when it closes.
+   */
+  registerCleanup?: (cleanup: () => void) => () => void;
 }
 
 export interface ExecuteOptions {

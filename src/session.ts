@@ -53,8 +53,10 @@ const MAX_ABANDONED = 1024;
 
 export class QmpClient {
   readonly address: Address;
-  private readonly options: Required<Omit<QmpClientOptions, 'signal' | 'onListenerError'>> &
-    Pick<QmpClientOptions, 'signal' | 'onListenerError'>;
+  private readonly options: Required<Omit<QmpClientOptions, 'signal' | 'onListenerError' | 'registerCleanup'>> &
+    Pick<QmpClientOptions, 'signal' | 'onListenerError' | 'registerCleanup'>;
+  /** pause(): not reading from the server until resume(). */
+  private paused = false;
   private transport: Transport | undefined;
   private framer: JsonFramer;
   private stateValue: SessionState = 'connecting';
@@ -94,6 +96,7 @@ export class QmpClient {
       agent: options.agent ?? false,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onListenerError ? { onListenerError: options.onListenerError } : {}),
+      ...(options.registerCleanup ? { registerCleanup: options.registerCleanup } : {}),
     };
     this.framer = new JsonFramer(this.options.maxMessageBytes, { agentSync: this.options.agent });
   }
@@ -177,6 +180,7 @@ export class QmpClient {
     const started = Date.now();
     this.transport = transport;
     this.stateValue = 'greeting';
+    if (this.paused) transport.pause();
     transport.onData = (chunk) => this.receive(chunk);
     transport.onClose = (error) => this.transportClosed(error);
 
@@ -202,7 +206,8 @@ export class QmpClient {
         }, remaining)
       : undefined;
     const onAbort = () => this.fail(new InterruptedError('interrupted while connecting'));
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (this.options.signal?.aborted) onAbort();
+    else this.options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await handshake;
     } finally {
@@ -228,6 +233,7 @@ export class QmpClient {
               ? this.options.waitForSocketMs || 60_000
               : this.options.connectTimeoutMs,
           ...(signal ? { signal } : {}),
+          ...(this.options.registerCleanup ? { registerCleanup: this.options.registerCleanup } : {}),
         });
       } catch (err) {
         const code = (err as ConnectError).syscallCode;
@@ -313,25 +319,47 @@ export class QmpClient {
         options.signal?.removeEventListener('abort', onAbort);
       };
       if (timeoutMs > 0) {
-        timer = setTimeout(
-          () => {
-            if (this.options.agent) this.needsSync = true;
-            abandon(
-              new TimeoutError(
-                `no reply to '${command}' within ${timeoutMs / 1000}s: QEMU may be stopped or busy, ` +
-                  'and the command may still run',
-                { hint: 'commandTimeoutMs' },
-              ),
-            );
-          },
-          timeoutMs,
-        );
+        const expire = () => {
+          if (this.paused) {
+            // Not reading (pause()): the reply may be waiting in the socket. Look again later.
+            timer = setTimeout(expire, timeoutMs);
+            return;
+          }
+          if (this.options.agent) this.needsSync = true;
+          abandon(
+            new TimeoutError(
+              `no reply to '${command}' within ${timeoutMs / 1000}s: QEMU may be stopped or busy, ` +
+                'and the command may still run',
+              { hint: 'commandTimeoutMs' },
+            ),
+          );
+        };
+        timer = setTimeout(expire, timeoutMs);
       }
       options.signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, { command, resolve, reject, expectsClose, cleanup, internal: options.internal === true });
       if (expectsClose) this.quitting = true;
       this.send(request, text, options.internal);
     });
+  }
+
+  /**
+   * Stops reading from the server until resume(): for a consumer that cannot
+   * keep up (output to a slow reader). Replies and events wait in the socket,
+   * in order, and the server blocks when it is full; nothing is dropped. A
+   * command's timeout that runs out meanwhile starts again (its reply may be
+   * waiting unread).
+   */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.transport?.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.transport?.resume();
   }
 
   /** Closes the session. Pending commands fail with ConnectionClosedError. */

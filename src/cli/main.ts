@@ -6,7 +6,7 @@
 import { QmpError } from '../errors.js';
 import { exitCodeFor } from './core/exit-codes.js';
 import { messageWithHint } from './core/hints.js';
-import { interruptSignal } from './core/interrupt.js';
+import { endRun, runEnd, runSignal } from './core/interrupt.js';
 import type { Runtime } from './core/session.js';
 import type { Invocation, Mode } from './options/decide.js';
 import { parseCommandLine } from './options/parse.js';
@@ -48,9 +48,16 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
     process.exitCode = 0;
     await run(invocation, io);
   } catch (err) {
-    process.exitCode = exitCodeFor(err);
-    io.error(describe(err));
-    if (debug) io.err(stackOf(err));
+    // A closed stdout ends the run on purpose: what unwinding threw says nothing new.
+    if (runEnd()?.kind !== 'stdout-closed') {
+      process.exitCode = exitCodeFor(err);
+      io.error(describe(err));
+      if (debug) io.err(stackOf(err));
+    }
+  } finally {
+    // A run ended early exits as such, whatever the mode made of it (core/interrupt.ts).
+    const end = runEnd();
+    if (end) process.exitCode = end.kind === 'signal' ? end.code : 0;
   }
 }
 
@@ -63,7 +70,12 @@ async function run(invocation: Invocation, io: Io): Promise<void> {
   const { mode, targets, common } = invocation;
   // --log is opened once, before anything connects: a bad path sends nothing.
   const log = common.log === undefined ? undefined : (await import('./core/wire-log.js')).openWireLog(common.log);
-  const rt: Runtime = { io, common, log, signal: interruptSignal() };
+  const signal = runSignal();
+  // The reader of stdout went away: every mode stops, quietly, as on Ctrl-C.
+  const stdoutClosed = () => endRun({ kind: 'stdout-closed' });
+  if (io.closed.aborted) stdoutClosed();
+  else io.closed.addEventListener('abort', stdoutClosed, { once: true });
+  const rt: Runtime = { io, common, log, signal };
   try {
     switch (targets.kind) {
       case 'launch': {

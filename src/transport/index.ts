@@ -2,6 +2,7 @@
  * The only module that touches node:net. A transport is a connected byte
  * stream with three callbacks; the session above it knows nothing of sockets.
  */
+import fs from 'node:fs';
 import net from 'node:net';
 import { formatAddress, type Address } from '../address.js';
 import { ConnectError, MonitorBusyError, type QmpError } from '../errors.js';
@@ -10,6 +11,12 @@ export interface Transport {
   write(data: string): void;
   /** Closes both directions now. Idempotent. */
   close(): void;
+  /**
+   * Stops reading (backpressure: the consumer cannot keep up); what the peer
+   * sends waits in the socket, and the peer blocks when that is full.
+   */
+  pause(): void;
+  resume(): void;
   onData: (chunk: Buffer) => void;
   /** Called once, when the stream ends for any reason; `error` when it was not a clean EOF. */
   onClose: (error?: Error) => void;
@@ -19,13 +26,20 @@ export interface ConnectOptions {
   /** Rejects with ConnectError after this many ms (0 = never). */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Told of what connecting makes outside this process (a listening socket
+   * file, an ssh master and its directory): a synchronous function that
+   * removes it, for a process that must exit at once. Returns the function
+   * called when it is gone anyway.
+   */
+  registerCleanup?: (cleanup: () => void) => () => void;
 }
 
+const interrupted = (what: string) => new ConnectError(`${what} was interrupted`);
+
 export function connectTransport(address: Address, options: ConnectOptions = {}): Promise<Transport> {
-  // Aborted before the call: connect nowhere (an abort event that already fired never comes again).
-  if (options.signal?.aborted) {
-    return Promise.reject(new ConnectError(`connecting to ${formatAddress(address)} was interrupted`));
-  }
+  // An abort listener added to an aborted signal never fires: look first.
+  if (options.signal?.aborted) return Promise.reject(interrupted(`connecting to ${formatAddress(address)}`));
   if (address.kind === 'listen') return acceptTransport(address.path, options);
   if (address.kind === 'ssh') return connectSsh(address, options);
   return new Promise((resolve, reject) => {
@@ -42,7 +56,7 @@ export function connectTransport(address: Address, options: ConnectOptions = {})
       reject(err);
     };
     const onError = (err: NodeJS.ErrnoException) => fail(describeConnectError(err, where));
-    const onAbort = () => fail(new ConnectError(`connecting to ${where} was interrupted`));
+    const onAbort = () => fail(interrupted(`connecting to ${where}`));
     const cleanup = () => {
       if (timer) clearTimeout(timer);
       socket.off('error', onError);
@@ -76,7 +90,7 @@ export function connectTransport(address: Address, options: ConnectOptions = {})
 async function connectSsh(address: Extract<Address, { kind: 'ssh' }>, options: ConnectOptions): Promise<Transport> {
   // Loaded only for ssh:// targets: it brings node:child_process, which a local one-shot need not pay for.
   const { describeSshFailure, diagnoseRemoteSocket, openSshTunnel } = await import('./ssh.js');
-  const tunnel = await openSshTunnel(address, options.timeoutMs ?? 0);
+  const tunnel = await openSshTunnel(address, options.timeoutMs ?? 0, options);
   let inner: Transport;
   try {
     inner = await connectTransport({ kind: 'unix', path: tunnel.localPath }, options);
@@ -90,6 +104,8 @@ async function connectSsh(address: Extract<Address, { kind: 'ssh' }>, options: C
       inner.close();
       tunnel.close();
     },
+    pause: () => inner.pause(),
+    resume: () => inner.resume(),
     onData: () => {},
     onClose: () => {},
   };
@@ -121,14 +137,17 @@ function acceptTransport(path: string, options: ConnectOptions): Promise<Transpo
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     let timer: NodeJS.Timeout | undefined;
+    let unregister = () => {};
     const stop = () => {
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
+      // Closing the server removes its socket file (libuv unlinks it).
       server.close();
+      unregister();
     };
     const onAbort = () => {
       stop();
-      reject(new ConnectError(`waiting for QEMU on ${path} was interrupted`));
+      reject(interrupted(`waiting for QEMU on ${path}`));
     };
     server.once('error', (err: NodeJS.ErrnoException) => {
       stop();
@@ -140,6 +159,20 @@ function acceptTransport(path: string, options: ConnectOptions): Promise<Transpo
           { cause: err, syscallCode: err.code },
         ),
       );
+    });
+    server.once('listening', () => {
+      // For a process that must exit at once: remove the socket file, if it is still the one made here.
+      if (!options.registerCleanup) return;
+      let ino: number | undefined;
+      try {
+        ino = fs.lstatSync(path).ino;
+      } catch {
+        return;
+      }
+      unregister = options.registerCleanup(() => {
+        const st = fs.lstatSync(path, { throwIfNoEntry: false });
+        if (st?.isSocket() && st.ino === ino) fs.unlinkSync(path);
+      });
     });
     server.once('connection', (socket) => {
       stop();
@@ -173,6 +206,8 @@ function wrapSocket(socket: net.Socket): Transport {
       if (closed) return;
       socket.destroy();
     },
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
     onData: () => {},
     onClose: () => {},
   };

@@ -29,6 +29,12 @@ export function formatSshTarget(t: SshTarget, remotePath = t.path): string {
   return formatAddress({ kind: 'ssh', ...t, path: remotePath });
 }
 
+/**
+ * The ssh command line for `t`: options, then `--`, then the destination (a
+ * remote command, if any, follows it). address.ts refuses a host or user that
+ * starts with '-'; the `--` makes sure ssh reads the destination as one
+ * whatever it holds.
+ */
 function sshCommand(t: SshTarget, extra: string[]): [string, string[]] {
   const [cmd, ...base] = (process.env.QMPSH_SSH ?? 'ssh').split(/\s+/).filter(Boolean) as [string, ...string[]];
   return [
@@ -39,6 +45,7 @@ function sshCommand(t: SshTarget, extra: string[]): [string, string[]] {
       '-o', 'ExitOnForwardFailure=yes',
       ...(t.port ? ['-p', String(t.port)] : []),
       ...extra,
+      '--',
       t.user ? `${t.user}@${t.host}` : t.host,
     ],
   ];
@@ -87,7 +94,14 @@ interface Master {
 
 const masters = new Map<string, Master>();
 
-function masterFor(t: SshTarget, timeoutMs: number): Master {
+export interface TunnelOptions {
+  /** Aborts logging in (the master is stopped when no other target uses it). */
+  signal?: AbortSignal | undefined;
+  /** See ConnectOptions.registerCleanup: the master and its directory, for a process that must exit at once. */
+  registerCleanup?: ((cleanup: () => void) => () => void) | undefined;
+}
+
+function masterFor(t: SshTarget, timeoutMs: number, options: TunnelOptions): Master {
   const key = `${t.user ?? ''}@${t.host}:${t.port ?? ''}`;
   const existing = masters.get(key);
   if (existing) {
@@ -98,7 +112,15 @@ function masterFor(t: SshTarget, timeoutMs: number): Master {
   const ctl = path.join(dir, 'ctl');
   const [cmd, args] = sshCommand(t, ['-M', '-S', ctl, '-N', '-o', 'ControlPersist=no']);
   const ssh = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const kill = () => {
+    if (ssh.exitCode === null && ssh.signalCode === null) ssh.kill('SIGTERM');
+  };
+  const unregister = options.registerCleanup?.(() => {
+    kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
   let stderr = '';
+  let stopped = false;
   ssh.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-8192);
   });
@@ -131,9 +153,12 @@ function masterFor(t: SshTarget, timeoutMs: number): Master {
       poll();
     }),
     stop() {
-      masters.delete(key);
-      if (ssh.exitCode === null && ssh.signalCode === null) ssh.kill('SIGTERM');
+      if (stopped) return;
+      stopped = true;
+      if (masters.get(key) === master) masters.delete(key);
+      kill();
       fs.rmSync(dir, { recursive: true, force: true });
+      unregister?.();
     },
   };
   master.ready.catch(() => master.stop());
@@ -141,13 +166,22 @@ function masterFor(t: SshTarget, timeoutMs: number): Master {
   return master;
 }
 
-export async function openSshTunnel(t: SshTarget, timeoutMs: number): Promise<SshTunnel> {
-  const master = masterFor(t, timeoutMs);
+export async function openSshTunnel(t: SshTarget, timeoutMs: number, options: TunnelOptions = {}): Promise<SshTunnel> {
+  const master = masterFor(t, timeoutMs, options);
   const release = () => {
     if (--master.users === 0) master.stop();
   };
+  const { signal } = options;
+  let onAbort = () => {};
   try {
-    await master.ready;
+    // Logging in may take long (a slow or silent host): an interrupt ends the wait.
+    await new Promise<void>((resolve, reject) => {
+      onAbort = () => reject(new ConnectError(`logging in to ${t.host} over ssh was interrupted`));
+      if (signal?.aborted) onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      master.ready.then(resolve, reject);
+    });
+    signal?.removeEventListener('abort', onAbort);
     const localPath = path.join(master.dir, `${master.next++}.sock`);
     const [cmd, args] = sshCommand(t, ['-S', master.ctl, '-O', 'forward', '-L', `${localPath}:${t.path}`]);
     const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
@@ -170,6 +204,7 @@ export async function openSshTunnel(t: SshTarget, timeoutMs: number): Promise<Ss
       },
     };
   } catch (err) {
+    signal?.removeEventListener('abort', onAbort);
     release();
     throw err;
   }

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startQemu, type Qemu } from '../helpers/qemu.js';
 import { BIN, runCli } from '../helpers/run-cli.js';
@@ -135,6 +136,32 @@ describe('--jobs', () => {
     expect(snapshots.length).toBeGreaterThanOrEqual(2);
     expect(snapshots[0]?.jobs.map((j) => j.id)).toEqual(['b2']);
     expect(snapshots.at(-1)?.jobs).toEqual([]);
+  });
+});
+
+describe('a long --wait or --jobs keeps a bounded number of abort listeners', () => {
+  // Polled every 500 ms (stderr not a terminal): a ~4 s job is 8 rounds.
+  const COUNTER = fileURLToPath(new URL('../helpers/count-abort-listeners.cjs', import.meta.url));
+  const counted = (...args: string[]) =>
+    runCli([qemu.sock, ...args], { killAfterMs: 30_000, env: { NODE_OPTIONS: `--require ${COUNTER}` } });
+  const maxListeners = (stderr: string) => Number(/abort-listeners-max=(\d+)/.exec(stderr)?.[1] ?? NaN);
+
+  it('--wait: one listener per round is removed with the round, no MaxListenersExceededWarning', async () => {
+    const r = await counted('blockdev-backup', 'device=src', 'target=dst', 'sync=full', 'job-id=l1', `speed=${8 * MiB}`, '--wait', '-v');
+    expect(r.code, r.stderr).toBe(0);
+    const rounds = r.stderr.split('\n').filter((l) => l.startsWith('-> ') && l.includes('"query-jobs"')).length;
+    expect(rounds).toBeGreaterThanOrEqual(6);
+    expect(r.stderr).not.toMatch(/MaxListenersExceededWarning|abort listeners/i);
+    expect(maxListeners(r.stderr)).toBeLessThanOrEqual(3);
+  });
+
+  it('--jobs --until-done: the same', async () => {
+    expect((await cli('blockdev-backup', 'device=src', 'target=dst', 'sync=full', 'job-id=l2', `speed=${8 * MiB}`)).code).toBe(0);
+    const r = await counted('--jobs', '--until-done');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(3);
+    expect(r.stderr).not.toMatch(/MaxListenersExceededWarning|abort listeners/i);
+    expect(maxListeners(r.stderr)).toBeLessThanOrEqual(3);
   });
 });
 

@@ -1,6 +1,6 @@
 /** --launch, --listen and --agent against real processes. */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +53,21 @@ describe('--launch', () => {
     expect(running(sock)).toBe(true);
     expect((await runCli([sock, 'quit'])).code).toBe(0);
     rmSync(join(sock, '..'), { recursive: true, force: true });
+  });
+
+  it('works with a comma in $TMPDIR (QEMU\'s option syntax doubles it)', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'qmpsh-comma-'));
+    const tmp = join(base, 'a,b');
+    mkdirSync(tmp);
+    try {
+      const r = await runCli(['--launch', 'query-status', '--', ...QEMU], { env: { TMPDIR: tmp } });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ status: 'running' });
+      expect(readdirSync(tmp)).toEqual([]); // and its directory is gone
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 
   it('shows QEMU\'s own error when it fails to start, and a missing binary, exit 3', async () => {

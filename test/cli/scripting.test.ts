@@ -1,6 +1,6 @@
 /** Batch mode, events, --log, --read-only, --wait-socket, QMPSH_TARGET: against a real QEMU. */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, constants, existsSync, lstatSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -199,6 +199,63 @@ describe('--log', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/symlink/);
     expect(readFileSync(target, 'utf8')).toBe('');
+  });
+});
+
+describe('--log refuses a file that is not a private regular file of ours, before connecting', () => {
+  const refused = async (log: string, message: RegExp) => {
+    // A hang (a FIFO without a reader blocks a plain open) is a kill, not a pass.
+    const r = await runCli([monitorA, '--log', log, 'query-status'], { killAfterMs: 10_000 });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  };
+
+  it('a FIFO without a reader (which would block the open)', async () => {
+    const fifo = join(dir, 'nobody-reads.fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    await refused(fifo, /^qmpsh: cannot open the log file .*nobody-reads\.fifo: it is a FIFO, not a regular file/);
+  });
+
+  it('a FIFO with a reader (which would get the log)', async () => {
+    const fifo = join(dir, 'someone-reads.fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      await refused(fifo, /it is a FIFO, not a regular file/);
+    } finally {
+      closeSync(reader);
+    }
+  });
+
+  it('a character device', async () => {
+    await refused('/dev/null', /it is a character device, not a regular file/);
+  });
+
+  it('an existing file others may read (0644): left as it was', async () => {
+    const log = join(dir, 'readable.log');
+    writeFileSync(log, 'before\n', { mode: 0o644 });
+    await refused(log, /other users may read or write it \(mode 0644\).*chmod 600/);
+    expect(readFileSync(log, 'utf8')).toBe('before\n');
+    expect(lstatSync(log).mode & 0o777).toBe(0o644);
+  });
+
+  it("a file of another user's, even 0600: left as it was", async () => {
+    // The suite runs as root (sshd needs it too): a file of uid 65534 (nobody).
+    expect(process.getuid?.()).toBe(0);
+    const log = join(dir, 'foreign.log');
+    writeFileSync(log, 'theirs\n', { mode: 0o600 });
+    chownSync(log, 65534, 65534);
+    await refused(log, /it belongs to another user \(uid 65534\)/);
+    expect(readFileSync(log, 'utf8')).toBe('theirs\n');
+  });
+
+  it('a private file of ours is appended to', async () => {
+    const log = join(dir, 'private.log');
+    writeFileSync(log, '', { mode: 0o600 });
+    expect((await runCli([monitorA, '--log', log, 'query-status'])).code).toBe(0);
+    expect(readFileSync(log, 'utf8')).toMatch(/"execute":"query-status"/);
   });
 });
 

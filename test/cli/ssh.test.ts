@@ -1,6 +1,7 @@
 /** ssh:// targets through a real sshd on 127.0.0.1, to a local QEMU. */
-import { readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startQemu, type Qemu } from '../helpers/qemu.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -50,5 +51,54 @@ describe('ssh:// targets', () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('ssh:// hosts that ssh would read as options', () => {
+  it.each([
+    ['a user that is an option', 'ssh://-oProxyCommand=touch pwned@h/q.sock'],
+    ['a host that is an option', 'ssh://-oProxyCommand=touch pwned/q.sock'],
+    ['the [...] host form', 'ssh://[-oProxyCommand=touch pwned]/q.sock'],
+  ])('%s is refused (exit 2) and runs nothing', async (_name, target) => {
+    const dir = mkdtempSync(join(tmpdir(), 'qmpsh-sshopt-'));
+    try {
+      // The real ssh: were the word an option, ProxyCommand would create a file here.
+      const r = await runCli([target, 'query-status'], { cwd: dir, env: { QMPSH_SSH: 'ssh' } });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^qmpsh: bad ssh target .*: the (host|user) starts with '-'/);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('every ssh call puts -- right before the destination (login, forward, remote glob, remote check)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qmpsh-sshrec-'));
+    try {
+      const log = join(dir, 'calls');
+      const wrapper = join(dir, 'ssh');
+      // Records each call's words (one per line, a blank line between calls), then runs the real ssh.
+      writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$@" >> '${log}'\necho >> '${log}'\nexec ssh "$@"\n`);
+      chmodSync(wrapper, 0o755);
+      const QMPSH_SSH = sshd.sshCommand.replace(/^ssh\b/, wrapper);
+      const run = (args: string[]) => runCli(args, { env: { QMPSH_SSH } });
+      expect((await run([`ssh://${sshd.host}${qemu.sock}`, 'query-status'])).code).toBe(0);
+      expect((await run([`ssh://${sshd.host}${qemu.dir}/m1*.sock`, 'query-status'])).code).toBe(0);
+      expect((await run([`ssh://${sshd.host}/nonexistent/q.sock`, 'query-status'])).code).toBe(3);
+      expect(existsSync(log)).toBe(true);
+      const calls = readFileSync(log, 'utf8').split('\n\n').filter((c) => c.trim()).map((c) => c.split('\n').filter(Boolean));
+      // The master login, a forward per target, the remote glob (ls) and the remote socket check (test -S).
+      expect(calls.some((c) => c.includes('-M'))).toBe(true);
+      expect(calls.some((c) => c.includes('forward'))).toBe(true);
+      expect(calls.some((c) => c.some((w) => w.startsWith('ls -1d')))).toBe(true);
+      expect(calls.some((c) => c.some((w) => w.startsWith('test -S')))).toBe(true);
+      for (const words of calls) {
+        const at = words.indexOf(sshd.host);
+        expect(at, words.join(' ')).toBeGreaterThan(0);
+        expect(words[at - 1], words.join(' ')).toBe('--');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -15,9 +15,9 @@ export interface CliResult {
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   input?: string;
-  cwd?: string;
   /** Kill the child after this long (a hang is a failure, not a stuck suite). */
   killAfterMs?: number;
+  cwd?: string;
 }
 
 export function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
@@ -26,7 +26,7 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRes
   if (!options.env || !('NO_COLOR' in options.env)) delete env.NO_COLOR;
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: 'pipe', cwd: options.cwd });
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: 'pipe', ...(options.cwd ? { cwd: options.cwd } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -54,6 +54,11 @@ export class Tmux {
     return this.tmux('display-message', '-p', '-t', 'test', '#{pane_title}').trim();
   }
 
+  /** The pid of the pane's process (the shell that runs the program). */
+  panePid(): number {
+    return Number(this.tmux('display-message', '-p', '-t', 'test', '#{pane_pid}').trim());
+  }
+
   /** The screen's non-empty lines. */
   lines(): string[] {
     return this.screen().split('\n').filter((l) => l.trim() !== '');

@@ -29,6 +29,36 @@ function answering(answer: (conn: FakeConnection, req: Awaited<ReturnType<FakeCo
 }
 
 describe('QmpClient against a scripted server', () => {
+  it('pause() leaves replies and events in the socket, in order, until resume(); a timeout that runs out meanwhile waits for it', async () => {
+    let replied = false;
+    const server = await serve(async (conn) => {
+      await conn.negotiate();
+      const req = await conn.nextRequest();
+      conn.event('WHILE_PAUSED');
+      conn.reply(req, { ok: true });
+      replied = true;
+    });
+    const client = await QmpClient.connect(server.path, { commandTimeoutMs: 100 });
+    try {
+      const events: string[] = [];
+      client.on('event', (e: EventMessage) => events.push(e.event));
+      client.pause();
+      let settled = false;
+      const reply = client.execute('query-status');
+      reply.then(() => (settled = true), () => (settled = true));
+      while (!replied) await new Promise((r) => setTimeout(r, 10));
+      // Several command timeouts pass with the reply unread in the socket.
+      await new Promise((r) => setTimeout(r, 400));
+      expect(events).toEqual([]);
+      expect(settled).toBe(false);
+      client.resume();
+      expect(await reply).toEqual({ ok: true });
+      expect(events).toEqual(['WHILE_PAUSED']);
+    } finally {
+      client.close();
+    }
+  });
+
   it('delivers events sent before the greeting and between replies, in order, never as replies', async () => {
     const server = await serve(async (conn) => {
       conn.event('EARLY');

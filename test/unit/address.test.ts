@@ -30,6 +30,31 @@ describe('parseAddress', () => {
   });
 });
 
+describe('ssh:// hosts and users that ssh would read as options', () => {
+  it.each([
+    ['ssh://-oProxyCommand=touch pwned@h/q.sock', /user starts with '-'/],
+    ["ssh://-oProxyCommand=sh -c 'touch /tmp/x'@h/q.sock", /host starts with '-'/],
+    ['ssh://[-oProxyCommand=touch pwned]/q.sock', /host starts with '-'/],
+    ['ssh://-p1/q.sock', /host starts with '-'/],
+    ['ssh://[a b]/q.sock', /host holds a space/],
+    ['ssh://[a/b]/q.sock', /host holds a '\/'/],
+    ['ssh://u@[x@y]/q.sock', /host holds a '@'/],
+    ['ssh://us er@h/q.sock', /user holds a space/],
+    ['ssh://h\tx/q.sock', /host holds a space or a control character/],
+  ])('%s is a usage error', (text, message) => {
+    expect(() => parseAddress(text)).toThrow(UsageError);
+    expect(() => parseAddress(text)).toThrow(message);
+  });
+
+  it.each([
+    ['ssh://h/q.sock', { user: undefined, host: 'h', port: undefined }],
+    ['ssh://root@node-1.example:2222/run/q.sock', { user: 'root', host: 'node-1.example', port: 2222 }],
+    ['ssh://a-b@[::1]/q.sock', { user: 'a-b', host: '::1', port: undefined }],
+  ])('%s is fine', (text, parts) => {
+    expect(parseAddress(text)).toMatchObject({ kind: 'ssh', ...parts });
+  });
+});
+
 describe('describeConnectError', () => {
   it.each([
     ['ENOENT', /no socket at \/x: check the path/],

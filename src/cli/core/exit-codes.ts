@@ -40,5 +40,5 @@ export const EXIT_CODES_HELP = `Exit codes:
   3    cannot connect, no greeting, negotiation failed, monitor busy
   4    connection lost or protocol violation
   5    timeout (no reply, job or event in time; a stopped QEMU)
-  130  interrupted (Ctrl-C)
+  130  interrupted (Ctrl-C, SIGINT); 143 SIGTERM, 129 SIGHUP (128 + the signal)
   70   internal error in qmpsh (a bug: please report it)`;

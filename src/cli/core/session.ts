@@ -18,6 +18,7 @@ import { QmpClient, type WireMessage } from '../../session.js';
 import { compactJson, eventLine, rawText } from '../output/format.js';
 import type { Io } from '../output/io.js';
 import type { Common } from '../options/decide.js';
+import { onCleanup } from './interrupt.js';
 import { SchemaAccess } from './schema-access.js';
 import type { WireLog } from './wire-log.js';
 
@@ -27,7 +28,7 @@ export interface Runtime {
   common: Common;
   /** --log, opened once (before connecting) for every target. */
   log: WireLog | undefined;
-  /** Aborted on Ctrl-C (and on the signals that end qmpsh). */
+  /** Aborted when the run ends early: SIGINT, SIGTERM, SIGHUP, or stdout closed (core/interrupt.ts). */
   signal: AbortSignal;
 }
 
@@ -35,7 +36,7 @@ export interface CliSession {
   client: QmpClient;
   /** The target as given (fan-out tags its output with it). */
   target: string;
-  /** Aborted on Ctrl-C. */
+  /** The run's signal (Runtime.signal). */
   signal: AbortSignal;
   /** --read-only: the gate refuses what may change the VM. */
   readOnly: boolean;
@@ -81,9 +82,16 @@ export function openSession(rt: Runtime, target: string, settings: SessionSettin
       const why = error instanceof Error ? error.message : rawText(error);
       io.warn(`${prefix}could not show ${name === 'event' ? 'an event' : `a ${name} message`} (${why}); as received: ${what}`);
     },
+    // A --listen socket file or an ssh master: removed even when the process must go at once.
+    registerCleanup: onCleanup,
   });
   // A wire message may hold a secret: raw means masked raw (unless --show-secrets).
   const shownPayload = (m: WireMessage) => (m && typeof m === 'object' ? displayedWire(m, common.showSecrets).value : m);
+  // A slow reader of our output: stop reading the socket until it catches up (memory stays bounded).
+  const unwatch = io.watchBackpressure(
+    () => client.pause(),
+    () => client.resume(),
+  );
   let negotiated = false;
   client.on('warning', (message) => io.warn(`${prefix}${message}`));
   const shown = (m: WireMessage) => displayedWire(m, common.showSecrets);
@@ -125,6 +133,7 @@ export function openSession(rt: Runtime, target: string, settings: SessionSettin
     close() {
       if (closed) return;
       closed = true;
+      unwatch();
       client.close();
     },
   };

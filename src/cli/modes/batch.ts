@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
-import { ConnectionClosedError, ProtocolError, QmpError, UsageError } from '../../errors.js';
+import { ConnectionClosedError, InterruptedError, ProtocolError, QmpError, UsageError } from '../../errors.js';
 import { parseStatement } from '../../shell/line.js';
 import { actionOfStatement, type Action } from '../core/action.js';
 import { exitCodeFor } from '../core/exit-codes.js';
@@ -104,6 +104,16 @@ export async function runBatch(mode: Batch, rt: Runtime, target: string): Promis
     while (!stop && inFlight.length > 0) await (inFlight[0] as InFlight).outcome;
   };
 
+  // Ctrl-C, another signal that ends qmpsh, or a reader gone from stdout: no more lines are run.
+  const onAbort = () =>
+    halt(
+      new InterruptedError(
+        `interrupted after line ${lastLine}: the rest of the script was not run` +
+          (pending > 0 ? `; ${pending === 1 ? 'a command' : `${pending} commands`} sent may still run in QEMU` : ''),
+      ),
+    );
+  if (session.signal.aborted) onAbort();
+  else session.signal.addEventListener('abort', onAbort, { once: true });
   try {
     await session.open();
     // QEMU may go away while the script waits on a slow stdin: stop at once and
@@ -140,6 +150,7 @@ export async function runBatch(mode: Batch, rt: Runtime, target: string): Promis
     });
     await settleAll();
   } finally {
+    session.signal.removeEventListener('abort', onAbort);
     session.close();
     if (input !== process.stdin) input.destroy();
   }

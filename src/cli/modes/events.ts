@@ -55,7 +55,8 @@ export async function streamEvents(
   });
   client.on('close', (error) => settle(shutdown ? undefined : error));
   const onAbort = () => settle(new InterruptedError('interrupted'));
-  session.signal.addEventListener('abort', onAbort, { once: true });
+  if (session.signal.aborted) onAbort();
+  else session.signal.addEventListener('abort', onAbort, { once: true });
   try {
     await session.open();
     const deadline =

@@ -22,6 +22,7 @@ import { internal } from '../core/internal.js';
 import { exitCodeFor } from '../core/exit-codes.js';
 import { check, send, type Sent } from '../core/gate.js';
 import { messageWithHint } from '../core/hints.js';
+import { runEnd } from '../core/interrupt.js';
 import { readLines, readStatements, type NumberedStatement } from '../core/lines.js';
 import { withSession, type CliSession, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
@@ -87,6 +88,8 @@ export async function runFanOut(mode: Mode, words: readonly string[], parallel: 
     );
   }
   const failed = done.filter((r) => !r.ok);
+  // The reader of stdout went away: every target stopped for that, and nobody asked for a summary.
+  if (runEnd()?.kind === 'stdout-closed') return;
   // The summary comes after every block, also on a terminal shared by both streams.
   await io.flush();
   io.err(

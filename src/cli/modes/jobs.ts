@@ -9,6 +9,7 @@ import { InterruptedError, QmpError } from '../../errors.js';
 import { MIGRATION_ACTIVE, jobsFrom, migrationFrom } from '../../jobs/model.js';
 import { openSession, type CliSession, type Runtime } from '../core/session.js';
 import { messageWithHint } from '../core/hints.js';
+import { pause } from '../core/pause.js';
 import type { Mode } from '../options/decide.js';
 import { compactJson } from '../output/format.js';
 import { renderJobsTable, type JobsSnapshot } from '../output/jobs-table.js';
@@ -66,15 +67,7 @@ export async function runJobsView(
       const idle = snapshots.every((s) => s.jobs.length === 0 && !MIGRATION_ACTIVE.has(s.migration.status));
       if (mode.untilDone && idle) return;
       if (live.size === 0) return;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, INTERVAL_MS);
-        rt.signal.addEventListener('abort', done, { once: true });
-        function done() {
-          clearTimeout(timer);
-          rt.signal.removeEventListener('abort', done);
-          resolve();
-        }
-      });
+      await pause(INTERVAL_MS, rt.signal).done;
       if (rt.signal.aborted) throw new InterruptedError('interrupted');
     }
   } finally {

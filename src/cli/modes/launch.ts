@@ -1,14 +1,17 @@
 /**
  * --launch: start QEMU on a socket in a private temp directory, run the
- * command (or the script, or the shell) against it, and stop it afterwards.
- * --keep leaves it running and says where. QEMU's own stderr is shown when it
- * fails to start; a missing binary is exit 3 with a clear line.
+ * command (or the script, or the shell) against it, and stop it afterwards,
+ * also when a signal ends qmpsh (core/interrupt.ts). --keep leaves it running
+ * and says where. QEMU's own stderr is shown when it fails to start; a
+ * missing binary is exit 3 with a clear line. `-daemonize` is refused
+ * (options/decide.ts): QEMU would leave us and outlive the run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConnectError } from '../../errors.js';
+import { onCleanup } from '../core/interrupt.js';
 import type { Runtime } from '../core/session.js';
 import type { Targets } from '../options/decide.js';
 
@@ -25,7 +28,8 @@ export async function runLaunch(
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qmpsh-launch-'));
   const sock = path.join(dir, 'qmp.sock');
   let stderr = '';
-  const qemu: ChildProcess = spawn(binary, [...args, '-qmp', `unix:${sock},server=on,wait=off`], {
+  // QEMU's option syntax ends a value at a comma; a comma in the path is written twice.
+  const qemu: ChildProcess = spawn(binary, [...args, '-qmp', `unix:${sock.replace(/,/g, ',,')},server=on,wait=off`], {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: launch.keep, // --keep: QEMU outlives us
   });
@@ -53,11 +57,18 @@ export async function runLaunch(
     }),
   );
   exited.catch(() => {});
+  const running = () => qemu.exitCode === null && qemu.signalCode === null;
   const stop = () => {
-    if (qemu.exitCode === null && qemu.signalCode === null) qemu.kill('SIGTERM');
+    if (!running()) return;
+    qemu.kill('SIGTERM');
+    // A QEMU stopped with SIGSTOP acts on SIGTERM only once it runs again.
+    qemu.kill('SIGCONT');
   };
-  process.once('exit', () => {
-    if (!launch.keep) stop();
+  // If the process must go at once (a second signal), QEMU and its directory go with it; --keep keeps QEMU.
+  const unregister = onCleanup(() => {
+    if (launch.keep) return;
+    if (running()) qemu.kill('SIGKILL'); // no time left to wait for it
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   try {
@@ -77,6 +88,7 @@ export async function runLaunch(
       await new Promise((resolve) => (qemu.exitCode !== null || qemu.signalCode !== null ? resolve(undefined) : qemu.once('exit', resolve)));
       fs.rmSync(dir, { recursive: true, force: true });
     }
+    unregister();
   }
 }
 

@@ -25,6 +25,7 @@ import type { EventMessage, JsonObject } from '../../protocol/messages.js';
 import type { Action } from '../core/action.js';
 import { send } from '../core/gate.js';
 import { internal, type InternalCommand } from '../core/internal.js';
+import { pause } from '../core/pause.js';
 import { withSession, type CliSession, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
 import { progressReporter, type ProgressReporter, type ProgressStream } from '../output/progress.js';
@@ -105,20 +106,12 @@ class Follower {
     return this.progressStream.isTTY ? 200 : 500;
   }
 
-  /** Sleeps for the poll interval, or until an event or Ctrl-C. */
-  private pause(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, this.interval);
-      const onAbort = () => done();
-      this.session.signal.addEventListener('abort', onAbort, { once: true });
-      this.wake = done;
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-    }).then(() => {
-      this.wake = undefined;
-    });
+  /** Sleeps for the poll interval, or until an event or the run is interrupted. */
+  private async pause(): Promise<void> {
+    const p = pause(this.interval, this.session.signal);
+    this.wake = p.wake;
+    await p.done;
+    this.wake = undefined;
   }
 
   private run(command: InternalCommand, args?: JsonObject) {

@@ -128,6 +128,13 @@ export function decide(given: Given, positionals: readonly string[], ctx: Decide
       "--launch needs QEMU's command line after --, e.g. qmpsh --launch query-status -- qemu-system-x86_64 -M none",
     );
   }
+  // A daemonized QEMU forks away from us: we could neither stop it nor see it die.
+  const daemonize = launch ? ctx.launchArgv?.find((a) => /^--?daemonize$/.test(a)) : undefined;
+  if (daemonize) {
+    throw new UsageError(
+      `--launch runs QEMU as its child and stops it afterwards; ${daemonize} would leave it running unseen: leave it out (--keep keeps QEMU running)`,
+    );
+  }
   let targets: Targets;
   let words: string[];
   if (launch) {

@@ -90,7 +90,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: 'read-only', group: 'safety',
     help: 'refuse commands that can change the VM (allowed: query-*, qom-list, qom-get, qom-list-types, HMP info)' },
   { long: 'log', value: '<file>', group: 'safety', complete: 'files',
-    help: 'append every message sent and received to FILE as NDJSON (created 0600), secrets masked' },
+    help: 'append every message sent and received to FILE as NDJSON (created 0600; an existing file must be a regular file of yours nobody else can read), secrets masked' },
   { long: 'show-secrets', group: 'safety', help: 'do not mask passwords and secrets in --log and --verbose output' },
   // Schema
   { long: 'no-validate', group: 'schema', modes: ['oneshot', 'batch', 'repl', 'wait-event', 'wait'],

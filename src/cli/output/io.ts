@@ -1,6 +1,7 @@
 /**
  * The one output sink. Data on stdout, everything else on stderr; a closed
- * stdout (`qmpsh ... | head -1`) ends output quietly instead of failing.
+ * stdout (`qmpsh ... | head -1`) ends output quietly instead of failing, and
+ * through `closed` the run (main.ts, core/interrupt.ts): every mode stops.
  *
  * Every string that leaves through here is made inert (output/inert.ts): C0
  * controls but newline and tab, DEL, C1 and bidi controls are shown as
@@ -34,6 +35,19 @@ export interface Io {
   control(sequence: string): void;
   /** Resolves when what was written to stdout so far is handed to the system. */
   flush(): Promise<void>;
+  /**
+   * Aborted when stdout's reader went away (EPIPE, `qmpsh ... | head -1`):
+   * output ends quietly, and main ends the run.
+   */
+  readonly closed: AbortSignal;
+  /**
+   * Backpressure: `pause` is called when stdout or stderr holds more than
+   * its buffer because the reader is slower than what comes in, `resume` when
+   * both drained. Sessions stop reading their socket meanwhile, so memory
+   * stays bounded and nothing is dropped. Returns the function that stops
+   * watching.
+   */
+  watchBackpressure(pause: () => void, resume: () => void): () => void;
   readonly stdoutIsTTY: boolean;
   readonly stderrIsTTY: boolean;
   readonly outPaint: Paint;
@@ -46,7 +60,7 @@ export interface Io {
 export async function processIo(settings: ColorSettings): Promise<Io> {
   const stdout = process.stdout;
   const stderr = process.stderr;
-  let stdoutClosed = false;
+  const closing = new AbortController();
   let corked = false;
   const uncork = () => {
     corked = false;
@@ -54,43 +68,77 @@ export async function processIo(settings: ColorSettings): Promise<Io> {
   };
   stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') {
-      stdoutClosed = true;
+      closing.abort();
       return;
     }
     throw err;
   });
   // stderr closed too: nothing left to tell anyone.
   stderr.on('error', () => {});
+
+  const watchers = new Set<{ pause: () => void; resume: () => void }>();
+  let blocked = false;
+  const needsDrain = (s: NodeJS.WriteStream) => s.writableNeedDrain && !s.destroyed;
+  const checkFlow = () => {
+    const now = !closing.signal.aborted && (needsDrain(stdout) || needsDrain(stderr));
+    if (now === blocked) return;
+    blocked = now;
+    for (const w of [...watchers]) (blocked ? w.pause : w.resume)();
+  };
+  stdout.on('drain', checkFlow);
+  stderr.on('drain', checkFlow);
+  closing.signal.addEventListener('abort', checkFlow, { once: true });
+  const toErr = (text: string) => {
+    stderr.write(text);
+    if (!blocked && stderr.writableNeedDrain) checkFlow();
+  };
+
   const paints = await paintsFor(process, settings);
   const outSafe = paints.out.level > 0 ? inertKeepingSgr : inert;
   const errSafe = paints.err.level > 0 ? inertKeepingSgr : inert;
   const write = (text: string) => {
-    if (stdoutClosed || text === '') return;
+    if (closing.signal.aborted || text === '') return;
     // Lines written in one tick go out in one write (a batch prints thousands).
     if (!corked) {
       corked = true;
       stdout.cork();
       process.nextTick(uncork);
     }
-    stdout.write(text);
+    if (!stdout.write(text) && !blocked) checkFlow();
   };
   const errPaint = paints.err;
   return {
     out: (line) => write(`${outSafe(line)}\n`),
     outText: (text) => write(inert(text)),
     outRaw: (text) => write(text),
-    err: (line) => void stderr.write(`${errSafe(line)}\n`),
-    warn: (message) => void stderr.write(`${errPaint.yellow('qmpsh: warning:')} ${inert(message)}\n`),
-    error: (message) => void stderr.write(`${errPaint.red('qmpsh:')} ${inert(message)}\n`),
+    err: (line) => toErr(`${errSafe(line)}\n`),
+    warn: (message) => toErr(`${errPaint.yellow('qmpsh: warning:')} ${inert(message)}\n`),
+    error: (message) => toErr(`${errPaint.red('qmpsh:')} ${inert(message)}\n`),
     control: (sequence) => {
       if (stdout.isTTY) write(sequence);
     },
     flush: () =>
       new Promise<void>((resolve) => {
         if (corked) uncork();
-        if (stdoutClosed || !stdout.writableNeedDrain) resolve();
-        else stdout.once('drain', () => resolve());
+        if (closing.signal.aborted || !stdout.writableNeedDrain) resolve();
+        else {
+          // A reader that goes away instead of reading: resolve as well.
+          const done = () => {
+            stdout.off('drain', done);
+            closing.signal.removeEventListener('abort', done);
+            resolve();
+          };
+          stdout.on('drain', done);
+          closing.signal.addEventListener('abort', done, { once: true });
+        }
       }),
+    closed: closing.signal,
+    watchBackpressure(pause, resume) {
+      const watcher = { pause, resume };
+      watchers.add(watcher);
+      if (blocked) pause();
+      return () => void watchers.delete(watcher);
+    },
     get stdoutIsTTY() {
       return Boolean(stdout.isTTY);
     },

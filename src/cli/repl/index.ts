@@ -18,6 +18,7 @@ import { tokenizeComplete } from '../../shell/tokenize.js';
 import type { Action } from '../core/action.js';
 import { check, send, type Sent } from '../core/gate.js';
 import { messageWithHint } from '../core/hints.js';
+import { onCleanup } from '../core/interrupt.js';
 import { displayedWire, openSession, wireLine, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
 import { compactJson, eventLine, prettyJson } from '../output/format.js';
@@ -179,19 +180,30 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
 
   let finish: () => void = () => {};
   const done = new Promise<void>((resolve) => (finish = resolve));
-  const end = (code: number, message?: string) => {
+  const end = (code: number, message?: string, offThePrompt = message !== undefined) => {
     if (ended) return;
     // Off the prompt line first (a prompt is shown unless a command was running).
     const promptShown = !busy && !draining;
     ended = true;
-    if (promptShown && message) io.err('');
+    if (promptShown && offThePrompt) io.err('');
     if (message) io.error(message);
     process.exitCode = code;
     busy?.abort();
     session.close();
+    // Gives the terminal back as it was (echo, line editing): readline leaves raw mode.
     rl.close();
     finish();
   };
+  // A signal that ends qmpsh (SIGTERM, SIGHUP, SIGINT from outside: Ctrl-C on
+  // the keyboard is readline's own, below) ends the shell the same way; main
+  // sets the exit code (128+N). Should the process have to go at once, the
+  // terminal still gets echo and line editing back.
+  const leaveRawMode = onCleanup(() => {
+    if (process.stdin.isTTY) process.stdin.setRawMode(false);
+  });
+  const onRunEnd = () => end(Number(process.exitCode ?? 0), undefined, true);
+  if (rt.signal.aborted) onRunEnd();
+  else rt.signal.addEventListener('abort', onRunEnd, { once: true });
 
   client.on('close', (error?: QmpError) => {
     if (quitting) {
@@ -404,5 +416,10 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
   // For completion and help: in the background, never in the way of a command.
   refreshSchema();
   void refreshLive();
-  await done;
+  try {
+    await done;
+  } finally {
+    rt.signal.removeEventListener('abort', onRunEnd);
+    leaveRawMode();
+  }
 }
