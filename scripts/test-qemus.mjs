@@ -7,7 +7,9 @@
 //   QMPSH_TEST_QEMUS=/path/a:/path/b   the QEMU binaries to test against (the first runs everything)
 //   CI=true                            a missing QEMU 10.0 fails the run instead of being skipped
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const QEMU10 = process.env.QMPSH_QEMU10_PREFIX
   ? `${process.env.QMPSH_QEMU10_PREFIX}/bin/qemu-system-x86_64`
@@ -42,14 +44,18 @@ const runs = binaries.map((binary, i) => {
 function run({ binary, version, files }) {
   return new Promise((resolve) => {
     const started = Date.now();
+    // Each run its own $TMPDIR: a test that checks nothing is left in it (or
+    // no process runs from it) sees its own run only.
+    const own = mkdtempSync(join(tmpdir(), `qmpsh-run-${version}-`));
     const child = spawn(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...files], {
-      env: { ...process.env, QMPSH_TEST_QEMU: binary },
+      env: { ...process.env, QMPSH_TEST_QEMU: binary, TMPDIR: own },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let log = '';
     child.stdout.on('data', (d) => (log += d));
     child.stderr.on('data', (d) => (log += d));
     child.on('close', (code) => {
+      rmSync(own, { recursive: true, force: true });
       const plain = log.replace(/\x1b\[[0-9;]*m/g, '');
       const m = /Tests\s+(?:(\d+) failed \| )?(\d+) passed/.exec(plain);
       resolve({ version, code, log, failed: Number(m?.[1] ?? (code ? 1 : 0)), passed: Number(m?.[2] ?? 0), seconds: (Date.now() - started) / 1000 });

@@ -33,7 +33,7 @@ describe('--launch', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'running' });
     expect(launchDirs()).toEqual(before);
-    expect(processesWith('qmpsh-launch-')).toEqual([]);
+    expect(processesWith(join(tmpdir(), 'qmpsh-launch-'))).toEqual([]);
   });
 
   it('runs a script (batch mode) against the launched QEMU', async () => {

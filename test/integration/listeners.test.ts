@@ -65,7 +65,7 @@ describe('the CLI session factory', () => {
     const server = await serve(eventAndReply);
     const warnings: string[] = [];
     const sink = () => {};
-    const io = { out: sink, outText: sink, outRaw: sink, err: sink, error: sink, control: sink, warn: (m: string) => warnings.push(m), outPaint: PLAIN, errPaint: PLAIN } as unknown as Io;
+    const io = { out: sink, outText: sink, outRaw: sink, err: sink, error: sink, control: sink, watchBackpressure: () => () => {}, warn: (m: string) => warnings.push(m), outPaint: PLAIN, errPaint: PLAIN } as unknown as Io;
     const common: Common = {
       connectTimeoutMs: 5000, timeoutMs: 10_000, timeoutGiven: false, maxMessageBytes: 1 << 20, waitSocketMs: 0,
       verbose: false,

@@ -1,0 +1,51 @@
+/**
+ * qemu-storage-daemon of each QEMU version: a QMP peer without a machine
+ * (QMP-NOTES "Getting a real QEMU"), with its own, smaller schema.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/run-cli.js';
+
+const QEMU10 = `${process.env.QMPSH_QEMU10_PREFIX ?? '/opt/qmpsh/qemu-10.0'}/bin/qemu-storage-daemon`;
+const DAEMONS = ['/usr/bin/qemu-storage-daemon', QEMU10];
+
+const started: Array<{ proc: ChildProcess; dir: string }> = [];
+afterAll(() => {
+  for (const s of started) {
+    s.proc.kill('SIGKILL');
+    rmSync(s.dir, { recursive: true, force: true });
+  }
+});
+
+async function storageDaemon(binary: string): Promise<string> {
+  if (!existsSync(binary)) throw new Error(`${binary} is needed: scripts/install-deps.sh installs it`);
+  const dir = mkdtempSync(join(tmpdir(), 'qmpsh-qsd-'));
+  const sock = join(dir, 'qsd.sock');
+  const proc = spawn(binary, ['--chardev', `socket,id=m,path=${sock},server=on,wait=off`, '--monitor', 'chardev=m'], {
+    stdio: 'ignore',
+  });
+  started.push({ proc, dir });
+  for (let i = 0; i < 500 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
+  return sock;
+}
+
+describe.each(DAEMONS)('qemu-storage-daemon %s', (binary) => {
+  it('answers and types arguments by its own schema', async () => {
+    const sock = await storageDaemon(binary);
+    // Its own cache: a storage daemon greets with the same version and package
+    // as the system emulator of its build, and the schema cache is keyed by those.
+    const env = { XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'qmpsh-c-')) };
+    const version = await runCli([sock, 'query-version'], { env });
+    expect(version.code, version.stderr).toBe(0);
+    expect(JSON.parse(version.stdout).qemu.major).toBeGreaterThanOrEqual(7);
+    const add = await runCli([sock, 'blockdev-add', 'driver=null-co', 'node-name=n0', 'size=1048576'], { env });
+    expect(add.code, add.stderr).toBe(0);
+    // It has no machine: query-status is not one of its commands, and qmpsh says so before sending.
+    const status = await runCli([sock, 'query-status'], { env });
+    expect(status.code).toBe(2);
+    expect(status.stderr).toMatch(/unknown command 'query-status'/);
+  });
+});
