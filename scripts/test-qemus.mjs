@@ -7,7 +7,7 @@
 //   QMPSH_TEST_QEMUS=/path/a:/path/b   the QEMU binaries to test against (the first runs everything)
 //   CI=true                            a missing QEMU 10.0 fails the run instead of being skipped
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -47,6 +47,8 @@ function run({ binary, version, files }) {
     // Each run its own $TMPDIR: a test that checks nothing is left in it (or
     // no process runs from it) sees its own run only.
     const own = mkdtempSync(join(tmpdir(), `qmpsh-run-${version}-`));
+    // Like /tmp itself: the permission test runs a copy of qmpsh as nobody from here.
+    chmodSync(own, 0o1777);
     const child = spawn(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...files], {
       env: { ...process.env, QMPSH_TEST_QEMU: binary, TMPDIR: own },
       stdio: ['ignore', 'pipe', 'pipe'],
