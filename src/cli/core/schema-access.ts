@@ -20,6 +20,8 @@ import { readCachedSchema, schemaCacheDir, schemaKey, writeCachedSchema, type Ca
 import { Schema, type SchemaEntry } from '../../schema/schema.js';
 import { checkCommand, typedRequest } from '../../schema/typed-args.js';
 import type { Request } from '../../protocol/messages.js';
+import { typedDeviceProperties, type DeviceProperty } from '../../schema/device-props.js';
+import { internal } from './internal.js';
 import { untypedRequest, type QmpCall } from '../../shell/parse.js';
 import type { QmpClient } from '../../session.js';
 
@@ -133,8 +135,40 @@ export class SchemaAccess {
       });
       return checked ?? { execute: call.execute };
     }
+    if (call.execute === 'device_add') return this.deviceRequest(call);
     const schema = (await this.forCommand(call.execute)) ?? (await this.full());
     return (await this.judged(schema, (s, warn) => typedRequest(s, call, { warn }))) ?? untypedRequest(call);
+  }
+
+  /**
+   * device_add: driver, bus and id by the schema; the rest by the driver's own
+   * properties, asked of QEMU (src/schema/device-props.ts).
+   */
+  private async deviceRequest(call: QmpCall): Promise<Request> {
+    const schema = (await this.forCommand(call.execute)) ?? (await this.full());
+    const own = new Set(schema?.argumentMembers('device_add').map((m) => m.name) ?? ['driver', 'bus', 'id']);
+    const mine = call.words.filter((w) => own.has(w.key) || w.path.length > 1);
+    const rest = call.words.filter((w) => !own.has(w.key) && w.path.length === 1);
+    // JSON arguments (a whole request, --args) likewise: the driver's own are JSON as given.
+    const ownBase = Object.fromEntries(Object.entries(call.base).filter(([k]) => own.has(k)));
+    const restBase = Object.fromEntries(Object.entries(call.base).filter(([k]) => !own.has(k)));
+    const mineCall = { ...call, words: mine, base: ownBase };
+    const typed = (await this.judged(schema, (s, warn) => typedRequest(s, mineCall, { warn }))) ?? untypedRequest(mineCall);
+    const args = { ...(typed.arguments ?? {}) };
+    const driver = args.driver;
+    if (rest.length === 0 && Object.keys(restBase).length === 0) return typed;
+    if (typeof driver !== 'string') throw new UsageError('device_add needs driver=NAME (qmpsh TARGET qom-list-types implements=device lists them)');
+    let properties: DeviceProperty[];
+    try {
+      properties = (await internal(this.client, 'device-list-properties', { typename: driver }, { internal: true })) as unknown as DeviceProperty[];
+    } catch (err) {
+      if (err instanceof CommandError) throw new UsageError(`device_add: no device driver '${driver}' here (${err.desc})`, { cause: err });
+      throw err;
+    }
+    if (!Array.isArray(properties)) return untypedRequest(call);
+    // JSON members are checked by name only: their values are JSON already.
+    typedDeviceProperties(driver, Object.keys(restBase).map((key) => ({ key, path: [key], raw: 'null', json: true })), properties);
+    return { execute: 'device_add', arguments: { ...args, ...restBase, ...typedDeviceProperties(driver, rest, properties) } };
   }
 
   /**
