@@ -222,4 +222,20 @@ describe('the progress bar in a terminal', () => {
       t.close();
     }
   });
+
+  it('Ctrl-C typed at the terminal stops following (exit 130), the job left running', async () => {
+    requireTmux();
+    // The spinner must not take the terminal out of its signal-generating mode.
+    const t = Tmux.start([process.execPath, BIN, qemu.sock, 'blockdev-backup', 'device=src', 'target=dst', 'sync=full', 'job-id=b4', `speed=${64 * 1024}`, '--wait']);
+    try {
+      await t.waitFor(/backup b4 .* running/);
+      t.keys('C-c');
+      expect(await t.exitCode()).toBe(130);
+      expect(t.screen()).toMatch(/stopped following job b4: it is still running in QEMU/);
+      const jobs = JSON.parse((await cli('query-jobs')).stdout) as Array<{ id: string; status: string }>;
+      expect(jobs.find((j) => j.id === 'b4')?.status).toBe('running');
+    } finally {
+      t.close();
+    }
+  });
 });
