@@ -11,6 +11,7 @@ import { UsageError } from '../errors.js';
 import type { JsonObject } from '../protocol/messages.js';
 import { jsonValue, type RawArg } from '../shell/parse.js';
 import { suggest } from './schema.js';
+import { BOOLEANS } from './typed-args.js';
 
 export interface DeviceProperty {
   name: string;
@@ -19,7 +20,6 @@ export interface DeviceProperty {
   description?: string;
 }
 
-const BOOLEANS: Record<string, boolean> = { true: true, on: true, yes: true, false: false, off: false, no: false };
 const INTEGER_TYPES = /^(u?int(8|16|32|64)|size)$/;
 
 /** The device's properties typed by their QOM types; refuses what the driver does not have. */

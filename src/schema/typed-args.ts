@@ -17,7 +17,8 @@ import { Schema, suggest, type SchemaMember } from './schema.js';
 
 const INTEGER = /^[+-]?\d+$/;
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-const BOOLEANS: Record<string, boolean> = { true: true, on: true, yes: true, false: false, off: false, no: false };
+/** The words a bool argument takes (QEMU's own keyval parser takes on/off, yes/no, true/false). */
+export const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, on: true, yes: true, false: false, off: false, no: false };
 
 export interface TypingOptions {
   /** Deprecated and unstable commands and arguments are reported here. */

@@ -7,9 +7,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { QEMU10_BIN } from '../helpers/qemu.js';
 import { runCli } from '../helpers/run-cli.js';
 
-const QEMU10 = `${process.env.QMPSH_QEMU10_PREFIX ?? '/opt/qmpsh/qemu-10.0'}/bin/qemu-storage-daemon`;
+const QEMU10 = `${QEMU10_BIN}/qemu-storage-daemon`;
 const DAEMONS = ['/usr/bin/qemu-storage-daemon', QEMU10];
 
 const started: Array<{ proc: ChildProcess; dir: string }> = [];

@@ -5,10 +5,10 @@
  */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startQemu, type Qemu } from '../helpers/qemu.js';
+import { QEMU10_BIN, startQemu, type Qemu } from '../helpers/qemu.js';
 import { runCli } from '../helpers/run-cli.js';
 
-const QEMU10 = `${process.env.QMPSH_QEMU10_PREFIX ?? '/opt/qmpsh/qemu-10.0'}/bin/qemu-system-x86_64`;
+const QEMU10 = `${QEMU10_BIN}/qemu-system-x86_64`;
 const BINARIES = process.env.QMPSH_TEST_QEMUS?.split(':').filter(Boolean) ?? ['qemu-system-x86_64', QEMU10];
 
 let qemus: Qemu[] = [];

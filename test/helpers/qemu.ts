@@ -11,6 +11,9 @@ import { join } from 'node:path';
 
 export const QEMU_BINARY = process.env.QMPSH_TEST_QEMU ?? 'qemu-system-x86_64';
 
+/** Where scripts/install-qemu10.sh puts QEMU 10.0's wrappers (qemu-system-x86_64, qemu-storage-daemon). */
+export const QEMU10_BIN = `${process.env.QMPSH_QEMU10_PREFIX ?? '/opt/qmpsh/qemu-10.0'}/bin`;
+
 export interface QemuOptions {
   /** Extra monitors: 'plain' (-qmp) or 'pretty' (-mon pretty=on), each on its own socket. */
   monitors?: Array<'plain' | 'pretty'>;

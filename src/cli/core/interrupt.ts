@@ -87,6 +87,11 @@ function onSignal(name: EndingSignal): void {
   setTimeout(() => force(code), FORCE_AFTER_MS).unref();
 }
 
+/**
+ * The one process.exit() in the CLI, on purpose: a second signal, or a run
+ * still alive FORCE_AFTER_MS after the first, means nobody waits for output
+ * any more; what qmpsh started is cleaned up synchronously first.
+ */
 function force(code: number): never {
   runCleanups();
   process.exit(code);

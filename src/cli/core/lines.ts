@@ -1,5 +1,7 @@
 /** Statements from a stream, line by line as they arrive (a script may be generated slowly). */
+import fs from 'node:fs';
 import type { Readable } from 'node:stream';
+import { UsageError } from '../../errors.js';
 import { needsMoreInput } from '../../shell/line.js';
 
 export interface NumberedStatement {
@@ -35,4 +37,15 @@ export async function* readStatements(lines: AsyncIterable<string>): AsyncGenera
     yield { line: start, text };
   }
   if (buffer.length > 0) yield { line: start, text: buffer.join('\n') };
+}
+
+/** The script: FILE (checked readable first: a clear exit 2, not a stream error), or stdin. */
+export function openScript(path: string | undefined): Readable {
+  if (path === undefined) return process.stdin;
+  try {
+    fs.accessSync(path, fs.constants.R_OK);
+  } catch (err) {
+    throw new UsageError(`cannot read the script ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`, { cause: err });
+  }
+  return fs.createReadStream(path);
 }

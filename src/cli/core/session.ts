@@ -66,7 +66,7 @@ export interface SessionSettings {
 export function openSession(rt: Runtime, target: string, settings: SessionSettings = {}): CliSession {
   const { io, common } = rt;
   const address = parseAddress(target);
-  const prefix = settings.tag !== undefined ? `[${settings.tag}] ` : '';
+  const prefix = tagPrefix(settings.tag);
   const client = new QmpClient(address, {
     connectTimeoutMs: common.connectTimeoutMs,
     commandTimeoutMs: common.timeoutMs,
@@ -137,6 +137,11 @@ export function openSession(rt: Runtime, target: string, settings: SessionSettin
       client.close();
     },
   };
+}
+
+/** What a line of one target among several starts with: `[TARGET] ` (nothing for one target). */
+export function tagPrefix(tag: string | undefined): string {
+  return tag !== undefined ? `[${tag}] ` : '';
 }
 
 /** Opens a session, runs `work`, and always closes it. */

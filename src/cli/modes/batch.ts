@@ -9,15 +9,14 @@
  * without OOB reads one request at a time (QMP-NOTES "Session" 6); the rest
  * wait in the socket buffer, which is what pipelining needs.
  */
-import fs from 'node:fs';
 import type { Readable } from 'node:stream';
-import { ConnectionClosedError, InterruptedError, ProtocolError, QmpError, UsageError } from '../../errors.js';
+import { ConnectionClosedError, InterruptedError, ProtocolError, QmpError } from '../../errors.js';
 import { parseStatement } from '../../shell/line.js';
 import { actionOfStatement, type Action } from '../core/action.js';
 import { exitCodeFor } from '../core/exit-codes.js';
 import { check, isReadOnlyAction, send } from '../core/gate.js';
 import { messageWithHint } from '../core/hints.js';
-import { readLines, readStatements, type NumberedStatement } from '../core/lines.js';
+import { openScript, readLines, readStatements, type NumberedStatement } from '../core/lines.js';
 import { openSession, type CliSession, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
 import { compactJson } from '../output/format.js';
@@ -46,7 +45,7 @@ type Batch = Extract<Mode, { kind: 'batch' }>;
 
 export async function runBatch(mode: Batch, rt: Runtime, target: string): Promise<void> {
   const { io } = rt;
-  const input: Readable = mode.file !== undefined ? openScript(mode.file) : process.stdin;
+  const input: Readable = openScript(mode.file);
   // OOB lets QEMU parse the next requests while it runs one: pipelining then pays.
   const session = openSession(rt, target, {
     capabilities: ['oob'],
@@ -190,15 +189,4 @@ function lineScoped(line: number, error: QmpError, where = 'line'): QmpError {
   Object.defineProperty(scoped, 'message', { value: `${where} ${line}: ${error.message}` });
   Object.defineProperty(scoped, 'cause', { value: error });
   return scoped;
-}
-
-function openScript(path: string): Readable {
-  try {
-    fs.accessSync(path, fs.constants.R_OK);
-  } catch (err) {
-    throw new UsageError(`cannot read the script ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`, {
-      cause: err,
-    });
-  }
-  return fs.createReadStream(path);
 }

@@ -8,7 +8,7 @@ import { eventFilter, waitForEvent } from '../../events.js';
 import type { EventMessage } from '../../protocol/messages.js';
 import { send } from '../core/gate.js';
 import type { Action } from '../core/action.js';
-import { openSession, withSession, type CliSession, type Runtime } from '../core/session.js';
+import { openSession, withSession, tagPrefix, type CliSession, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
 import { compactJson, eventLine } from '../output/format.js';
 import { formatValue } from '../output/value.js';
@@ -99,7 +99,7 @@ export async function waitEventOn(
   const matches = eventFilter(mode.filter);
   return withSession(rt, target, { tag, json: sink, events: 'none' }, async (session) => {
     if (!sink && !rt.common.quiet) {
-      const prefix = tag !== undefined ? `[${tag}] ` : '';
+      const prefix = tagPrefix(tag);
       session.client.on('event', (e: EventMessage) => {
         if (!matches(e)) io.err(`${prefix}${eventLine(e, io.errPaint)}`);
       });

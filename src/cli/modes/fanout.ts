@@ -12,7 +12,6 @@
  * target as they come. A summary line on stderr last; exit 0 only if every
  * target succeeded, else the highest exit code among them.
  */
-import fs from 'node:fs';
 import { QmpError, UsageError } from '../../errors.js';
 import type { JsonValue } from '../../protocol/json.js';
 import type { EventMessage } from '../../protocol/messages.js';
@@ -23,7 +22,7 @@ import { exitCodeFor } from '../core/exit-codes.js';
 import { check, send, type Sent } from '../core/gate.js';
 import { messageWithHint } from '../core/hints.js';
 import { runEnd } from '../core/interrupt.js';
-import { readLines, readStatements, type NumberedStatement } from '../core/lines.js';
+import { openScript, readLines, readStatements, type NumberedStatement } from '../core/lines.js';
 import { withSession, type CliSession, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
 import { expandTargets, type ExpandedTarget } from '../options/targets.js';
@@ -105,19 +104,8 @@ function jsonOf(mode: Mode): boolean {
 
 /** The script, read and checked whole before any target is touched. */
 async function readScript(file: string | undefined, readOnly: boolean): Promise<NumberedStatement[]> {
-  let input: NodeJS.ReadableStream;
-  if (file !== undefined) {
-    try {
-      fs.accessSync(file, fs.constants.R_OK);
-    } catch (err) {
-      throw new UsageError(`cannot read the script ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`, { cause: err });
-    }
-    input = fs.createReadStream(file);
-  } else {
-    input = process.stdin;
-  }
   const statements: NumberedStatement[] = [];
-  for await (const s of readStatements(readLines(input as never))) statements.push(s);
+  for await (const s of readStatements(readLines(openScript(file)))) statements.push(s);
   // Bad input anywhere, or a command --read-only refuses, is found before any target is touched.
   for (const s of statements) {
     try {
