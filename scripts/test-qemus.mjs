@@ -76,6 +76,13 @@ for (const r of results) {
   failed += r.failed;
 }
 const bad = results.filter((r) => r.code !== 0);
+// The failures again at the very end: a CI log is often read from its tail.
+for (const r of results.filter((x) => x.code !== 0)) {
+  const plain = r.log.replace(/\x1b\[[0-9;]*m/g, '').split('\n');
+  const failing = plain.filter((l) => /^\s*(×|FAIL\s)/.test(l) || /AssertionError|Error: /.test(l));
+  console.log(`\n----- QEMU ${r.version}: what failed -----`);
+  console.log([...new Set(failing.map((l) => l.trimEnd()))].slice(0, 60).join('\n') || `(vitest exited ${r.code}; see its log above)`);
+}
 for (const r of results) console.log(`QEMU ${r.version}: ${r.passed} passed, ${r.failed} failed`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = bad.length ? 1 : 0;
