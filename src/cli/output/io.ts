@@ -78,20 +78,29 @@ export async function processIo(settings: ColorSettings): Promise<Io> {
 
   const watchers = new Set<{ pause: () => void; resume: () => void }>();
   let blocked = false;
-  const needsDrain = (s: NodeJS.WriteStream) => s.writableNeedDrain && !s.destroyed;
+  // The streams whose write() returned false, until their 'drain'. Node's
+  // writableNeedDrain says the same, but Bun's process.stdout and stderr (the
+  // single-file build) keep it false and tell only through write() and 'drain'.
+  const full = new Set<NodeJS.WriteStream>();
   const checkFlow = () => {
-    const now = !closing.signal.aborted && (needsDrain(stdout) || needsDrain(stderr));
+    const now = !closing.signal.aborted && [...full].some((s) => !s.destroyed);
     if (now === blocked) return;
     blocked = now;
     for (const w of [...watchers]) (blocked ? w.pause : w.resume)();
   };
-  stdout.on('drain', checkFlow);
-  stderr.on('drain', checkFlow);
-  closing.signal.addEventListener('abort', checkFlow, { once: true });
-  const toErr = (text: string) => {
-    stderr.write(text);
-    if (!blocked && stderr.writableNeedDrain) checkFlow();
+  const wrote = (s: NodeJS.WriteStream, ok: boolean) => {
+    if (ok) return;
+    full.add(s);
+    if (!blocked) checkFlow();
   };
+  for (const s of [stdout, stderr]) {
+    s.on('drain', () => {
+      full.delete(s);
+      checkFlow();
+    });
+  }
+  closing.signal.addEventListener('abort', checkFlow, { once: true });
+  const toErr = (text: string) => wrote(stderr, stderr.write(text));
 
   const paints = await paintsFor(process, settings);
   const outSafe = paints.out.level > 0 ? inertKeepingSgr : inert;
@@ -104,7 +113,7 @@ export async function processIo(settings: ColorSettings): Promise<Io> {
       stdout.cork();
       process.nextTick(uncork);
     }
-    if (!stdout.write(text) && !blocked) checkFlow();
+    wrote(stdout, stdout.write(text));
   };
   const errPaint = paints.err;
   return {
@@ -120,7 +129,7 @@ export async function processIo(settings: ColorSettings): Promise<Io> {
     flush: () =>
       new Promise<void>((resolve) => {
         if (corked) uncork();
-        if (closing.signal.aborted || !stdout.writableNeedDrain) resolve();
+        if (closing.signal.aborted || !full.has(stdout)) resolve();
         else {
           // A reader that goes away instead of reading: resolve as well.
           const done = () => {
