@@ -24,7 +24,7 @@
 // server since 2013). QMPSH_BUN_TARGET=bun-linux-x64-baseline builds one for
 // older CPUs (Bun then fetches that runtime from the npm registry).
 import { build } from 'esbuild';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -53,7 +53,16 @@ await build({
   logLevel: 'warning',
 });
 
-const bun = `${root}node_modules/bun/bin/bun.exe`;
+// The npm package's postinstall puts the runtime in bun/bin/bun.exe (a
+// placeholder until then); without install scripts it is still where the
+// optional dependency unpacked it.
+const bun = [`${root}node_modules/bun/bin/bun.exe`, `${root}node_modules/@oven/bun-linux-x64/bin/bun`].find(
+  (file) => spawnSync(file, ['--version'], { stdio: 'ignore' }).status === 0,
+);
+if (!bun) {
+  console.error('build-single: no Bun runtime in node_modules (bun/bin/bun.exe): run `npm ci`, or `npm rebuild bun` if install scripts were off');
+  process.exit(1);
+}
 const target = process.env.QMPSH_BUN_TARGET ? [`--target=${process.env.QMPSH_BUN_TARGET}`] : [];
 execFileSync(bun, ['build', '--compile', '--bytecode', '--format=cjs', ...target, bundle, '--outfile', out], {
   stdio: ['ignore', 'ignore', 'inherit'],
