@@ -4,6 +4,8 @@
  * single file from `npm run build:single`, which needs no Node).
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The npm package's entry, bin/qmpsh.cjs. */
@@ -16,6 +18,9 @@ export const PACKAGE_BIN = fileURLToPath(new URL('../../bin/qmpsh.cjs', import.m
  * --require hooks) skip when it is set, each saying so in its name.
  */
 export const SINGLE_FILE: string | undefined = process.env.QMPSH_TEST_BIN || undefined;
+if (SINGLE_FILE && !(isAbsolute(SINGLE_FILE) && existsSync(SINGLE_FILE))) {
+  throw new Error(`QMPSH_TEST_BIN=${SINGLE_FILE}: not an absolute path to an existing file (npm run build:single makes dist/qmpsh-linux-x64)`);
+}
 
 /** The executable the tests run: the single file, or bin/qmpsh.cjs (which runs by its shebang). */
 export const BIN = SINGLE_FILE ?? PACKAGE_BIN;
