@@ -129,11 +129,15 @@ export class SchemaAccess {
       return untypedRequest(call);
     }
     if (call.words.length === 0 && Object.keys(call.base).length === 0) {
-      const checked = await this.judged(await this.commands(), (index, warn) => {
-        checkCommand(index, call.execute, warn);
+      const index = await this.commands();
+      const checked = await this.judged(index, (s, warn) => {
+        checkCommand(s, call.execute, warn);
         return { execute: call.execute };
       });
-      return checked ?? { execute: call.execute };
+      // Mandatory arguments are checked too: by the command's own types unless
+      // the index already knows it takes none (query-status reads no more).
+      const none = (this.live ?? index)?.takesNoArguments(call.execute);
+      if (none !== false && (none === true || !checked)) return checked ?? { execute: call.execute };
     }
     if (call.execute === 'device_add') return this.deviceRequest(call);
     const schema = (await this.forCommand(call.execute)) ?? (await this.full());
