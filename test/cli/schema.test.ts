@@ -159,4 +159,23 @@ describe('--describe', () => {
     expect(typo.code).toBe(2);
     expect(typo.stderr).toMatch(/did you mean .*query-status/);
   });
+
+  it('one variant of a flat union: --describe blockdev-add driver=qcow2', async () => {
+    const r = await cli(['--describe', 'blockdev-add', 'driver=qcow2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^blockdev-add {2}\(command\) with driver=qcow2$/m);
+    expect(r.stdout).toMatch(/^ {4}lazy-refcounts\? +bool$/m); // qcow2's own
+    expect(r.stdout).toMatch(/^ {4}node-name\? +str$/m); // the common ones too
+    expect(r.stdout).not.toMatch(/more arguments depending on driver/);
+    expect(r.stdout).not.toMatch(/^ {4}read-zeroes/m); // null-co's, not qcow2's
+    for (const [args, message] of [
+      [['blockdev-add', 'driver=qcow3'], /'driver' of blockdev-add is one of .*; not "qcow3" \(did you mean qcow2/],
+      [['blockdev-add', 'node-name=x'], /'blockdev-add' picks its variant by driver alone: give driver=VALUE/],
+      [['query-status', 'driver=x'], /'query-status' has no variants to pick/],
+    ] as const) {
+      const bad = await cli(['--describe', ...args]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(message);
+    }
+  });
 });
