@@ -23,7 +23,7 @@ export function describeOn(mode: Describe, rt: Runtime, target: string, tag?: st
     if (!mode.name) return listNames(schema, 'command');
     const name = mode.name;
     // A name the cached schema lacks is looked up in the live one before "no such name".
-    return (await session.schema.judge((s) => describeName(s, name))) ?? describeName(schema, name);
+    return (await session.schema.judge((s) => describeName(s, name, mode.select))) ?? describeName(schema, name, mode.select);
   });
 }
 
