@@ -138,7 +138,7 @@ describe('--wait leaves no job behind, whatever ends it', () => {
 
   for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {
     it(`${signal}: the job runs to its end and QEMU dismisses it`, async () => {
-      const child = spawn(process.execPath, [BIN, qemu.sock, 'blockdev-backup', 'device=src', 'target=dst', 'sync=full', 'job-id=lb2', `speed=${16 * MiB}`, '--wait'], {
+      const child = spawn(CLI[0], [...CLI.slice(1), qemu.sock, 'blockdev-backup', 'device=src', 'target=dst', 'sync=full', 'job-id=lb2', `speed=${16 * MiB}`, '--wait'], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stderr = '';
