@@ -1,6 +1,6 @@
 // One-shot latency and memory of `qmpsh SOCK CMD` against the floor for Node
 // (bench/raw-client.mjs) and socat, on a throwaway QEMU; and of the
-// single-file executable (dist/qmpsh-linux-x64, built here first), as ratios
+// single-file executable (build/qmpsh-linux-x64, built here first), as ratios
 // against the same run's raw Node client.
 //   node bench/oneshot.mjs            (BENCH_RUNS=N overrides the 30 timed runs;
 //                                      BENCH_SINGLE=0 leaves the single file out)
@@ -24,7 +24,7 @@ const SOCAT_T = '0.5';
 const TARGETS = { 'query-status': 1.1, 'query-qmp-schema': 1.3 }; // time, qmpsh/raw
 const MEM_TARGET = 1.15;
 let sockPath;
-const SINGLE = process.env.BENCH_SINGLE === '0' ? undefined : join(root, 'dist/qmpsh-linux-x64');
+const SINGLE = process.env.BENCH_SINGLE === '0' ? undefined : join(root, 'build/qmpsh-linux-x64');
 
 function tools(cmd) {
   return [
@@ -152,7 +152,7 @@ for (const cmd of commands) {
 if (SINGLE) {
   // No target: how the single file an operator copies to a node compares, in this run.
   console.log();
-  console.log('single file (dist/qmpsh-linux-x64) / raw node, beside qmpsh on node and socat:');
+  console.log('single file (build/qmpsh-linux-x64) / raw node, beside qmpsh on node and socat:');
   for (const cmd of commands) {
     const [q, raw, socat, single] = cells.filter((c) => c.cmd === cmd);
     const x = (c) => `${(c.med / raw.med).toFixed(2)}x`;

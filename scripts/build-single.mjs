@@ -1,13 +1,16 @@
 // Builds the CLI as one executable that needs nothing installed (no Node,
-// no node_modules): dist/qmpsh-linux-x64, for hypervisor nodes, whose Node (if
+// no node_modules): build/qmpsh-linux-x64, for hypervisor nodes, whose Node (if
 // any) is older than our `engines` (Debian 12 and Proxmox VE 8 ship Node 18).
 //
 //   npm run build:single        (node scripts/build-single.mjs)
 //
+// In build/, not dist/: dist/ is what the npm package ships ("files"), and
+// 112 MB of executable must never end up in its tarball.
+//
 // Two steps:
 //   1. esbuild bundles src/cli/main.ts with everything it needs, commander
 //      too (dist/cli.cjs leaves it in node_modules), into one CommonJS file,
-//      dist/single/qmpsh.cjs, that calls main().
+//      build/qmpsh.cjs, that calls main().
 //   2. `bun build --compile --bytecode` joins that file, compiled to Bun's
 //      bytecode, to the Bun runtime from the npm package `bun` (a
 //      devDependency; its platform binary comes from the npm registry as an
@@ -30,9 +33,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
-const bundle = `${root}dist/single/qmpsh.cjs`;
-const out = process.env.QMPSH_SINGLE_OUT ?? `${root}dist/qmpsh-linux-x64`;
-mkdirSync(`${root}dist/single`, { recursive: true });
+const bundle = `${root}build/qmpsh.cjs`;
+const out = process.env.QMPSH_SINGLE_OUT ?? `${root}build/qmpsh-linux-x64`;
+mkdirSync(`${root}build`, { recursive: true });
 
 await build({
   stdin: {

@@ -23,7 +23,7 @@ const QEMU10 = process.env.QMPSH_QEMU10_PREFIX
 const QEMU_TESTS = ['test/cli', 'test/integration', 'test/repl', 'test/hardening'];
 // What the single file is tested with: every test that starts the CLI as a process.
 const SINGLE_FILE_TESTS = ['test/cli', 'test/repl'];
-const SINGLE_FILE = fileURLToPath(new URL('../dist/qmpsh-linux-x64', import.meta.url));
+const SINGLE_FILE = fileURLToPath(new URL('../build/qmpsh-linux-x64', import.meta.url));
 
 function versionOf(binary) {
   const r = spawnSync(binary, ['--version'], { encoding: 'utf8' });
@@ -50,7 +50,7 @@ const runs = binaries.map((binary, i) => {
   return { binary, version, label: `QEMU ${version}`, files: i === 0 ? [] : QEMU_TESTS, env: {} };
 });
 if (process.env.QMPSH_TEST_SINGLE !== '0') {
-  // Built now: `npm run build` (before this script) empties dist/.
+  // Built now, from the tree under test (into build/, beside dist/).
   const built = spawnSync(process.execPath, ['scripts/build-single.mjs'], { stdio: 'inherit', env: { ...process.env, QMPSH_SINGLE_OUT: SINGLE_FILE } });
   if (built.status !== 0) {
     console.error('test: the single file did not build (npm run build:single); QMPSH_TEST_SINGLE=0 skips its run');

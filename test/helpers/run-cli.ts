@@ -19,7 +19,7 @@ export const PACKAGE_BIN = fileURLToPath(new URL('../../bin/qmpsh.cjs', import.m
  */
 export const SINGLE_FILE: string | undefined = process.env.QMPSH_TEST_BIN || undefined;
 if (SINGLE_FILE && !(isAbsolute(SINGLE_FILE) && existsSync(SINGLE_FILE))) {
-  throw new Error(`QMPSH_TEST_BIN=${SINGLE_FILE}: not an absolute path to an existing file (npm run build:single makes dist/qmpsh-linux-x64)`);
+  throw new Error(`QMPSH_TEST_BIN=${SINGLE_FILE}: not an absolute path to an existing file (npm run build:single makes build/qmpsh-linux-x64)`);
 }
 
 /** The executable the tests run: the single file, or bin/qmpsh.cjs (which runs by its shebang). */
