@@ -5,14 +5,15 @@
 // timeout), each with its own log, printed whole when it ends.
 //
 // A third run, beside them, tests the single-file executable (npm run
-// build:single, built here first): test/cli and test/repl, against the first
-// QEMU, with QMPSH_TEST_BIN naming the file (test/helpers/run-cli.ts).
+// build:single, built here first): test/cli, test/repl and the other tests
+// that start the CLI, against the first QEMU, with QMPSH_TEST_BIN naming the
+// file (test/helpers/run-cli.ts).
 //
 //   QMPSH_TEST_QEMUS=/path/a:/path/b   the QEMU binaries to test against (the first runs everything)
 //   QMPSH_TEST_SINGLE=0                no single-file run
 //   CI=true                            a missing QEMU 10.0 fails the run instead of being skipped
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,8 +22,16 @@ const QEMU10 = process.env.QMPSH_QEMU10_PREFIX
   ? `${process.env.QMPSH_QEMU10_PREFIX}/bin/qemu-system-x86_64`
   : '/opt/qmpsh/qemu-10.0/bin/qemu-system-x86_64';
 const QEMU_TESTS = ['test/cli', 'test/integration', 'test/repl', 'test/hardening'];
-// What the single file is tested with: every test that starts the CLI as a process.
-const SINGLE_FILE_TESTS = ['test/cli', 'test/repl'];
+// What the single file is tested with: test/cli, test/repl, and every other
+// test file that starts the CLI as a process (through test/helpers/run-cli.ts).
+const SINGLE_FILE_TESTS = [
+  'test/cli',
+  'test/repl',
+  ...readdirSync('test', { recursive: true })
+    .map((f) => join('test', String(f)))
+    .filter((f) => f.endsWith('.test.ts') && !/^test\/(cli|repl)\//.test(f) && readFileSync(f, 'utf8').includes('helpers/run-cli.js'))
+    .sort(),
+];
 const SINGLE_FILE = fileURLToPath(new URL('../build/qmpsh-linux-x64', import.meta.url));
 
 function versionOf(binary) {
