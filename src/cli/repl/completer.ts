@@ -1,8 +1,8 @@
 /**
  * Tab completion. Pure: given what is known (command names from the running
  * QEMU, qmpsh's own commands, HMP commands), returns candidates for a line.
- * Argument completion plugs in through `ArgumentCompleter` (the schema issue
- * fills it); until then arguments complete to nothing.
+ * Argument completion plugs in through `ArgumentCompleter`
+ * (completion/arguments.ts: the schema, live names, device properties).
  */
 import type { ArgumentCompleter } from '../completion/arguments.js';
 
@@ -10,6 +10,8 @@ export interface CompletionSources {
   qmpCommands: () => readonly string[];
   shellCommands: () => readonly string[];
   hmpCommands: () => readonly string[];
+  /** HMP's `info` subcommands (`info status`, `info block`, ...). */
+  hmpInfo: () => readonly string[];
   hmpMode: () => boolean;
   inTransaction: () => boolean;
   transactionActions: () => readonly string[];
@@ -28,6 +30,10 @@ export function complete(line: string, sources: CompletionSources): [string[], s
   }
   if (first && partial.startsWith('.')) {
     return [matching(sources.shellCommands().map((c) => `.${c}`), partial), partial];
+  }
+  // `!info sta`, and `info sta` in HMP mode: info's subcommands.
+  if (words.length === 1 && (words[0] === '!info' || (sources.hmpMode() && words[0] === 'info'))) {
+    return [matching(sources.hmpInfo(), partial), partial];
   }
   if (first && partial.startsWith('!')) {
     const hits = matching(sources.hmpCommands(), partial.slice(1)).map((c) => `!${c}`);

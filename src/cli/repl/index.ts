@@ -9,7 +9,7 @@
 import readline from 'node:readline';
 import { formatAddress } from '../../address.js';
 import { CommandError, InterruptedError, QmpError } from '../../errors.js';
-import { isQuitHmp, runHmp } from '../../hmp.js';
+import { isQuitHmp } from '../../hmp.js';
 import { greetingVersion, isObject, type EventMessage, type JsonObject, type Request } from '../../protocol/messages.js';
 import { needsMoreInput, parseStatement } from '../../shell/line.js';
 import { parseArguments, parseRequest, parseWords } from '../../shell/parse.js';
@@ -22,33 +22,16 @@ import { onCleanup } from '../core/interrupt.js';
 import { displayedWire, openSession, wireLine, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
 import { compactJson, eventLine, prettyJson } from '../output/format.js';
-import { inert, isInert } from '../output/inert.js';
-import { complete } from './completer.js';
+import { inert } from '../output/inert.js';
+import { HmpNames, replCompleter } from './tab.js';
 import { historyPath, MAX_ENTRIES, openHistory } from './history.js';
 import { installReverseSearch } from './search.js';
-import { SchemaArgumentCompleter, type LiveNameSets } from '../completion/arguments.js';
+import type { LiveNameSets } from '../completion/arguments.js';
 import { fetchLiveNames } from './live-names.js';
 import type { Schema } from '../../schema/schema.js';
-import { SHELL_COMMANDS } from './help.js';
 import { runShellCommand, type ReplSettings } from './shell-commands.js';
 import { runStateAfter } from './run-state.js';
 import { keepInHistory } from './secret-lines.js';
-
-/** qapi/transaction.json TransactionAction types (QEMU 7.2). */
-const TRANSACTION_ACTIONS = [
-  'abort',
-  'block-dirty-bitmap-add',
-  'block-dirty-bitmap-clear',
-  'block-dirty-bitmap-disable',
-  'block-dirty-bitmap-enable',
-  'block-dirty-bitmap-merge',
-  'block-dirty-bitmap-remove',
-  'blockdev-backup',
-  'blockdev-snapshot',
-  'blockdev-snapshot-internal-sync',
-  'blockdev-snapshot-sync',
-  'drive-backup',
-];
 
 type Repl = Extract<Mode, { kind: 'repl' }>;
 
@@ -87,7 +70,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
   // Peer text, shown in the prompt: never live.
   const reported = isObject(status) && typeof status.status === 'string' ? status.status : 'unknown';
   let runState = common.agent ? 'agent' : inert(reported);
-  let hmpCommands: string[] | undefined;
+  const hmpNames = new HmpNames(client);
   let schema: Schema | undefined;
   /** For completion and help, in the background; again after a line, which may have replaced a stale cached schema by the live one. */
   const refreshSchema = () => void session.schema.full().then((s) => (schema = s));
@@ -110,24 +93,18 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
     historySize: MAX_ENTRIES,
     removeHistoryDuplicates: true,
     tabSize: 4,
-    // Candidates come from the peer (command, HMP, schema and live names): one
-    // with a control character in it is dropped, never shown live.
-    completer: (line: string): [string[], string] => {
-      const [candidates, partial] = complete(line, {
+    // Candidates, and what they need from QEMU first: repl/tab.ts.
+    completer: replCompleter(
+      {
+        client,
         qmpCommands: () => qmpCommands,
-        shellCommands: () => SHELL_COMMANDS.map((c) => c.name),
-        hmpCommands: () => hmpCommands ?? (loadHmpCommands(), []),
         hmpMode: () => settings.hmpMode,
         inTransaction: () => transaction !== undefined,
-        transactionActions: () => TRANSACTION_ACTIONS,
-        helpTopics: () => (schema ? [...schema.commands, ...schema.events] : qmpCommands),
-        argumentCompleter: new SchemaArgumentCompleter(
-          () => schema,
-          () => live,
-        ),
-      });
-      return [candidates.filter(isInert), partial];
-    },
+        schema: () => schema,
+        live: () => live,
+      },
+      hmpNames,
+    ),
   });
   installReverseSearch(rl);
   rl.on('history', () => {}); // entries are saved as they are run, below
@@ -161,15 +138,6 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
     if (promptShown) showPrompt();
   }
   const sayError = (message: string) => say(io.errPaint.red(message), 'err');
-
-  function loadHmpCommands(): void {
-    hmpCommands = [];
-    runHmp(client, 'help')
-      .then((text) => {
-        hmpCommands = [...new Set(text.split('\n').map((l) => l.split(/[\s|,]/)[0] ?? '').filter(Boolean))];
-      })
-      .catch(() => {});
-  }
 
   onEvent = (event: EventMessage) => {
     const next = runStateAfter(event);
@@ -396,9 +364,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
       say,
       exit: () => end(0),
       hmp,
-      loadHmpCommands: () => {
-        if (!hmpCommands) loadHmpCommands();
-      },
+      loadHmpCommands: () => void hmpNames.load(),
       schema: (work) => session.schema.judge(work),
     });
   }
