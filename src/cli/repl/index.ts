@@ -21,9 +21,12 @@ import { messageWithHint } from '../core/hints.js';
 import { onCleanup } from '../core/interrupt.js';
 import { displayedWire, openSession, wireLine, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
-import { compactJson, eventLine, prettyJson } from '../output/format.js';
+import { compactJson, eventLine, PLAIN, prettyJson } from '../output/format.js';
 import { inert } from '../output/inert.js';
 import { HmpNames, replCompleter } from './tab.js';
+import { replyShower } from './reply.js';
+import { follow, jobsTable } from './follow.js';
+import type { ProgressReporter } from '../output/progress.js';
 import { historyPath, MAX_ENTRIES, openHistory } from './history.js';
 import { installReverseSearch } from './search.js';
 import type { LiveNameSets } from '../completion/arguments.js';
@@ -43,7 +46,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
   const paint = io.outPaint;
   /** The prompt has been shown once: say() redraws it (declared first: -v speaks during the negotiation). */
   let prompting = false;
-  const settings: ReplSettings = { verbose: common.verbose, hmpMode: false, showEvents: !common.quiet, pretty: mode.pretty ?? true };
+  const settings: ReplSettings = { verbose: common.verbose, hmpMode: false, showEvents: !common.quiet, pretty: mode.pretty ?? true, pager: true };
   client.on('wire', (m) => {
     // Completion's own look-ups (schema, live names) stay out of the trace.
     if (settings.verbose && !m.internal) say(paint.dim(wireLine(displayedWire(m, common.showSecrets))));
@@ -138,11 +141,15 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
     if (promptShown) showPrompt();
   }
   const sayError = (message: string) => say(io.errPaint.red(message), 'err');
+  const showReply = replyShower(io, rl, settings, say);
+  /** While `.wait` shows its progress, events are lines above it. */
+  let progress: ProgressReporter | undefined;
 
   onEvent = (event: EventMessage) => {
     const next = runStateAfter(event);
     if (next) runState = next;
-    if (settings.showEvents) say(eventLine(event, paint));
+    if (settings.showEvents && progress) progress.note(eventLine(event, PLAIN));
+    else if (settings.showEvents) say(eventLine(event, paint));
     else if (next && !busy) showPrompt();
   };
 
@@ -312,7 +319,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
   async function sendAction(action: Action): Promise<void> {
     check(action, session.readOnly);
     const sent = await withBusy((signal) => send(session, action, signal));
-    if (sent.kind === 'qmp') say(settings.pretty ? prettyJson(sent.value, paint) : compactJson(sent.value));
+    if (sent.kind === 'qmp') await showReply(settings.pretty ? prettyJson(sent.value, paint) : compactJson(sent.value));
   }
 
   /** Every request the user typed goes through the gate (core/gate.ts), as in every mode. */
@@ -331,7 +338,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
     if (request.execute === 'query-status' && typeof (sent.value as JsonObject)?.status === 'string') {
       runState = inert((sent.value as JsonObject).status as string);
     }
-    say(settings.pretty ? prettyJson(sent.value, paint) : compactJson(sent.value));
+    await showReply(settings.pretty ? prettyJson(sent.value, paint) : compactJson(sent.value));
   }
 
   async function hmp(commandLine: string): Promise<void> {
@@ -341,7 +348,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
     if (quits) quitting = true;
     const sent = await withBusy((signal) => send(session, { kind: 'hmp', commandLine }, signal));
     const text = sent.kind === 'hmp' ? sent.text : '';
-    if (text) io.outText(text.endsWith('\n') ? text : `${text}\n`);
+    if (text) await showReply(text, 'peer');
   }
 
   /** The VM's names for completion, fetched in the background. */
@@ -366,6 +373,11 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
       hmp,
       loadHmpCommands: () => void hmpNames.load(),
       schema: (work) => session.schema.judge(work),
+      wait: (id) =>
+        withBusy(async (signal) => {
+          await follow(id, { client, stream: io.stderr, signal, onReporter: (r) => (progress = r) });
+        }),
+      jobs: async () => say((await jobsTable(client)).join('\n')),
     });
   }
 
