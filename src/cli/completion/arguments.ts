@@ -32,6 +32,14 @@ const JOB_TARGET = /^(block-job-|job-)/;
 /** What a bool takes, as typed (shell/parse.ts accepts yes/no too). */
 const BOOL_VALUES = ['on', 'off', 'true', 'false'];
 
+/** device_add's drivers (qom-list-types) and a driver's own properties (device-list-properties). */
+export interface DeviceNames {
+  drivers(): readonly string[] | undefined;
+  properties(driver: string): readonly DeviceProperty[] | undefined;
+}
+
+const NO_DEVICES: DeviceNames = { drivers: () => undefined, properties: () => undefined };
+
 export interface LiveNameSets {
   devices: string[];
   nodes: string[];
@@ -49,8 +57,8 @@ export class SchemaArgumentCompleter implements ArgumentCompleter {
   constructor(
     private readonly schema: () => Schema | undefined,
     private readonly live: () => LiveNameSets,
-    /** device_add's driver's own properties, when already known (fetched by the caller). */
-    private readonly deviceProperties: (driver: string) => readonly DeviceProperty[] | undefined = () => undefined,
+    /** What device_add takes beyond its schema, when already known (fetched by the caller). */
+    private readonly devices: DeviceNames = NO_DEVICES,
   ) {}
 
   complete(command: string, words: string[], partial: string): string[] {
@@ -78,7 +86,7 @@ export class SchemaArgumentCompleter implements ArgumentCompleter {
     if (!typeName) return [];
     const members = schema.objectMembers(typeName, tagOf(typeName, prefix));
     const driver = command === 'device_add' && path.length === 0 ? givenValue(words, 'driver') : undefined;
-    const properties = (driver && this.deviceProperties(driver)) || [];
+    const properties = (driver && this.devices.properties(driver)) || [];
 
     if (eq >= 0) {
       const valuePrefix = partial.slice(eq + 1);
@@ -100,6 +108,7 @@ export class SchemaArgumentCompleter implements ArgumentCompleter {
     const type = schema.entry(member.type);
     if (type?.['meta-type'] === 'enum') return schema.enumValues(type);
     if (type?.['meta-type'] === 'builtin' && type['json-type'] === 'boolean') return BOOL_VALUES;
+    if (command === 'device_add' && member.name === 'driver') return [...(this.devices.drivers() ?? [])].sort();
     const live = this.live();
     if (JOB_TARGET.test(command) && (member.name === 'device' || member.name === 'id')) return [...new Set(live.jobs)].sort();
     const kind = LIVE_KIND[member.name];

@@ -80,12 +80,12 @@ export type AsyncCompleter = (line: string, callback: (err: null, result: [strin
 
 export function replCompleter(sources: TabSources, hmp: HmpNames): AsyncCompleter {
   const devices = new DevicePropertyCache(sources.client);
-  const argumentCompleter = new SchemaArgumentCompleter(sources.schema, sources.live, (driver) => devices.get(driver));
+  const argumentCompleter = new SchemaArgumentCompleter(sources.schema, sources.live, devices);
   return (line, callback) => {
     void (async () => {
       const words = line.trimStart().split(/\s+/);
       if (sources.hmpMode() || line.trimStart().startsWith('!')) await hmp.load();
-      else await devices.forLine(words[0], words.slice(1, -1));
+      else await devices.forLine(words[0], words.slice(1, -1), words[words.length - 1]);
       const [candidates, partial] = complete(line, {
         qmpCommands: sources.qmpCommands,
         shellCommands: () => SHELL_COMMANDS.map((c) => c.name),
