@@ -3,6 +3,7 @@
  * pager for long replies, `.wait` and `.jobs` on a running block job,
  * `.events` alone, and unknown commands pointing at `help`.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,6 +89,11 @@ describe('the REPL pager', () => {
   }, 30_000);
 
   it('runs less; q returns to a working prompt, Ctrl-C in less does not end the REPL', async () => {
+    try {
+      execFileSync('less', ['--version'], { stdio: 'ignore' });
+    } catch {
+      throw new Error('less is needed by the pager test: apt-get install less (scripts/install-deps.sh does)');
+    }
     const t = repl({ PAGER: 'less' });
     await t.waitFor(PROMPT);
     t.type('query-commands');
