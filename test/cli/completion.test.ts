@@ -43,8 +43,9 @@ describe('qmpsh --_complete', () => {
     expect(await complete('qmpsh --completion ')).toEqual(['bash', 'zsh', 'fish']);
   });
 
-  it("completes device_add's drivers, a driver's own properties and their values, bool values, cache. members", async () => {
-    expect(await complete(`qmpsh ${qemu.sock} device_add driver=virtio-net-pci-t`)).toEqual(['driver=virtio-net-pci-transitional']);
+  it("completes a device_add driver's own properties and their values, bool values, cache. members", async () => {
+    // Not the drivers: listing them (qom-list-types) makes QEMU load every module it has.
+    expect(await complete(`qmpsh ${qemu.sock} device_add driver=virtio-net-pci-t`)).toEqual([]);
     const props = await complete(`qmpsh ${qemu.sock} device_add driver=virtio-net-pci `);
     expect(props).toEqual(expect.arrayContaining(['bus=', 'id=', 'mac=', 'netdev=', 'ioeventfd=', 'vectors=']));
     expect(props).not.toContain('driver=');
@@ -195,8 +196,6 @@ describe.each(['bash', 'zsh', 'fish'] as const)('%s completion in a real termina
       t.type('of');
       t.keys('Tab');
       await t.waitFor(endsWith('ioeventfd=off'));
-      await tab(t, `qmpsh ${qemu.sock} device_add driver=virtio-net-pci-non`);
-      await t.waitFor(endsWith('driver=virtio-net-pci-non-transitional'));
     } finally {
       t.close();
     }

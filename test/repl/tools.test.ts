@@ -67,6 +67,8 @@ describe('the REPL pager', () => {
     expect(plain).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
     rmSync(pager.file);
     // HMP text too (peer text: inert, no colours of ours).
+    t.keys('C-l');
+    await t.waitFor(/^m0\.sock \[running\]>\s*$/);
     t.type('!help');
     t.keys('Enter');
     await t.waitFor(/paged by rec\n.*\[running\]>$/m);

@@ -32,13 +32,17 @@ const JOB_TARGET = /^(block-job-|job-)/;
 /** What a bool takes, as typed (shell/parse.ts accepts yes/no too). */
 const BOOL_VALUES = ['on', 'off', 'true', 'false'];
 
-/** device_add's drivers (qom-list-types) and a driver's own properties (device-list-properties). */
+/**
+ * A device_add driver's own properties (device-list-properties). Not the
+ * drivers themselves: qom-list-types makes QEMU load every module it has,
+ * which a Tab must not do to a running VM (QEMU 10.0 here aborted on a
+ * module from another build).
+ */
 export interface DeviceNames {
-  drivers(): readonly string[] | undefined;
   properties(driver: string): readonly DeviceProperty[] | undefined;
 }
 
-const NO_DEVICES: DeviceNames = { drivers: () => undefined, properties: () => undefined };
+const NO_DEVICES: DeviceNames = { properties: () => undefined };
 
 export interface LiveNameSets {
   devices: string[];
@@ -108,7 +112,6 @@ export class SchemaArgumentCompleter implements ArgumentCompleter {
     const type = schema.entry(member.type);
     if (type?.['meta-type'] === 'enum') return schema.enumValues(type);
     if (type?.['meta-type'] === 'builtin' && type['json-type'] === 'boolean') return BOOL_VALUES;
-    if (command === 'device_add' && member.name === 'driver') return [...(this.devices.drivers() ?? [])].sort();
     const live = this.live();
     if (JOB_TARGET.test(command) && (member.name === 'device' || member.name === 'id')) return [...new Set(live.jobs)].sort();
     const kind = LIVE_KIND[member.name];

@@ -83,7 +83,7 @@ async function candidates(line: string, env: NodeJS.ProcessEnv = process.env): P
     if (valueSpec?.complete === 'names') return wrapped([...schema.commands, ...schema.events]);
     if (command === undefined) return schema.commands.filter((c) => c.startsWith(partial));
     // device_add driver=X: X's own properties, asked of the same QEMU.
-    await devices.forLine(command, positionals, partial);
+    await devices.forLine(command, positionals);
     const completer = new SchemaArgumentCompleter(() => schema, () => ({ devices: [], nodes: [], jobs: [], ids: [] }), devices);
     return completer.complete(command, positionals, partial);
   });

@@ -18,7 +18,6 @@ export type InternalCommand =
   | 'query-block'
   | 'query-named-block-nodes'
   | 'qom-list'
-  | 'qom-list-types'
   | 'job-dismiss'
   | 'job-complete'
   | 'job-cancel'

@@ -85,7 +85,7 @@ export function replCompleter(sources: TabSources, hmp: HmpNames): AsyncComplete
     void (async () => {
       const words = line.trimStart().split(/\s+/);
       if (sources.hmpMode() || line.trimStart().startsWith('!')) await hmp.load();
-      else await devices.forLine(words[0], words.slice(1, -1), words[words.length - 1]);
+      else await devices.forLine(words[0], words.slice(1, -1));
       const [candidates, partial] = complete(line, {
         qmpCommands: sources.qmpCommands,
         shellCommands: () => SHELL_COMMANDS.map((c) => c.name),
