@@ -101,9 +101,15 @@ describe('the REPL pager', () => {
     t.type('query-commands');
     t.keys('Enter');
     await t.waitFor(/^:\s*$/m);
+    // An event while less has the screen waits until it exits.
+    expect((await runCli([B(), 'stop'])).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(t.screen()).not.toMatch(/event STOP/);
     t.keys('C-c');
     await new Promise((r) => setTimeout(r, 300));
     t.keys('q');
+    await t.waitFor(/event STOP [^\n]*\n.*\[paused\]>$/m);
+    expect((await runCli([B(), 'cont'])).code).toBe(0);
     await t.waitFor(PROMPT);
     // The terminal is readline's again: line editing and Tab work.
     t.type('query-na');

@@ -141,11 +141,21 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
     if (promptShown) showPrompt();
   }
   const sayError = (message: string) => say(io.errPaint.red(message), 'err');
-  const showReply = replyShower(io, rl, settings, say);
+  /** Events that came while the pager had the screen: shown when it exits. */
+  let heldEvents: EventMessage[] | undefined;
+  const showReply = replyShower(io, rl, settings, say, {
+    start: () => (heldEvents = []),
+    end: () => {
+      const held = heldEvents ?? [];
+      heldEvents = undefined;
+      for (const event of held) onEvent(event);
+    },
+  });
   /** While `.wait` shows its progress, events are lines above it. */
   let progress: ProgressReporter | undefined;
 
   onEvent = (event: EventMessage) => {
+    if (heldEvents) return void heldEvents.push(event);
     const next = runStateAfter(event);
     if (next) runState = next;
     if (settings.showEvents && progress) progress.note(eventLine(event, PLAIN));

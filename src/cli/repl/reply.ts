@@ -3,8 +3,9 @@
  * the screen and the pager is on (and stdout is a terminal), through the
  * pager (output/pager.ts), as git does. While the pager runs, the REPL stops
  * reading the terminal (the keys are the pager's), leaves raw mode, and
- * Ctrl-C is the pager's alone (core/interrupt.ts holds SIGINT); afterwards
- * the terminal is given back to readline as it was.
+ * Ctrl-C is the pager's alone (core/interrupt.ts holds SIGINT), and events
+ * wait (they would be written over the pager's screen); afterwards the
+ * terminal is given back to readline as it was and the events are shown.
  */
 import type { Interface } from 'node:readline';
 import { holdInterrupts } from '../core/interrupt.js';
@@ -14,7 +15,13 @@ import type { ReplSettings } from './shell-commands.js';
 
 export type ShowReply = (text: string, kind?: 'ours' | 'peer') => Promise<void>;
 
-export function replyShower(io: Io, rl: Interface, settings: ReplSettings, say: (text: string) => void): ShowReply {
+/** Told when the pager takes the screen and gives it back (events are held meanwhile). */
+export interface PagerHold {
+  start(): void;
+  end(): void;
+}
+
+export function replyShower(io: Io, rl: Interface, settings: ReplSettings, say: (text: string) => void, hold: PagerHold): ShowReply {
   return async (text, kind = 'ours') => {
     const command = pagerCommand();
     const rows = io.stdout.rows ?? 0;
@@ -25,6 +32,7 @@ export function replyShower(io: Io, rl: Interface, settings: ReplSettings, say: 
       return;
     }
     await io.flush();
+    hold.start();
     const release = holdInterrupts();
     rl.pause();
     process.stdin.setRawMode(false);
@@ -38,6 +46,7 @@ export function replyShower(io: Io, rl: Interface, settings: ReplSettings, say: 
       process.stdin.setRawMode(true);
       rl.resume();
       release();
+      hold.end();
     }
   };
 }
