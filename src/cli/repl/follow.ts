@@ -16,7 +16,7 @@ import type { QmpClient } from '../../session.js';
 import { internal } from '../core/internal.js';
 import { pause } from '../core/pause.js';
 import { renderJobsTable } from '../output/jobs-table.js';
-import { progressReporter, type ProgressReporter, type ProgressStream } from '../output/progress.js';
+import { jobSample, migrationSample, progressReporter, type ProgressReporter, type ProgressStream } from '../output/progress.js';
 
 /** --jobs' table, once: the lines to print. */
 export async function jobsTable(client: QmpClient): Promise<string[]> {
@@ -37,7 +37,7 @@ export interface Following {
 }
 
 /** Follows the job `id` (or the migration; none given: the only thing running) until it ends or Ctrl-C. */
-export async function follow(id: string | undefined, f: Following): Promise<string> {
+export async function follow(id: string | undefined, f: Following): Promise<void> {
   const what = id ?? (await onlyOne(f.client));
   // Events about jobs and migration wake the poll at once, as in --wait.
   let wake: (() => void) | undefined;
@@ -50,7 +50,7 @@ export async function follow(id: string | undefined, f: Following): Promise<stri
   try {
     for (let first = true; ; first = false) {
       const ended = what === 'migration' ? await migrationStep(f.client, progress) : await jobStep(f.client, what, progress, first);
-      if (ended !== undefined) return ended;
+      if (ended !== undefined) return;
       if (f.signal.aborted) {
         const thing = what === 'migration' ? 'the migration' : `job ${what}`;
         progress.finish(false, `stopped following ${thing}`);
@@ -88,7 +88,7 @@ async function jobStep(client: QmpClient, id: string, progress: ProgressReporter
     progress.finish(true, `job ${id} is gone (ended and dismissed)`);
     return `job ${id} ended`;
   }
-  progress.update({ label: `${job.type} ${job.id}`, status: job.status, done: job.done, total: job.total });
+  progress.update(jobSample(job));
   if (job.status === 'concluded' || job.status === 'null') {
     const ok = job.error === undefined;
     progress.finish(ok, ok ? `job ${id} ${job.status}` : `job ${id} failed: ${job.error}`);
@@ -104,14 +104,7 @@ async function jobStep(client: QmpClient, id: string, progress: ProgressReporter
 
 async function migrationStep(client: QmpClient, progress: ProgressReporter): Promise<string | undefined> {
   const m = migrationFrom(await internal(client, 'query-migrate', undefined, { internal: true }));
-  // The same sample as --wait's (modes/wait.ts): RAM processed, not bytes sent.
-  progress.update({
-    label: 'migration',
-    status: m.status,
-    done: m.total > 0 ? m.total - m.remaining : 0,
-    total: m.total,
-    extra: { 'dirty-pages-rate': m.dirtyRate, passes: m.passes, transferred: m.transferred },
-  });
+  progress.update(migrationSample(m));
   if (MIGRATION_ENDED.has(m.status) || m.status === 'none') {
     progress.finish(m.status === 'completed', `migration ${m.status}${m.error ? `: ${m.error}` : ''}`);
     return `migration ${m.status}`;
