@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +31,7 @@ afterAll(async () => {
 });
 
 const B = () => qemu.sockets[1] as string;
+const MiB = 1024 * 1024;
 
 function repl(env: Record<string, string> = {}, height = 30): Tmux {
   const t = Tmux.start([process.execPath, BIN, qemu.sock], { XDG_STATE_HOME: dir, TERM: 'xterm-256color', ...env }, 100, height);
@@ -179,6 +181,37 @@ describe('REPL .wait, .jobs and .events', () => {
     t.keys('C-d');
     expect(await t.exitCode()).toBe(0);
   }, 40_000);
+
+  it('.wait alone follows the migration when no job runs, to its end', async () => {
+    const ramDir = mkdtempSync(join(dir, 'mig-'));
+    // Random guest RAM: zero pages would migrate in no time.
+    const ram = join(ramDir, 'ram');
+    writeFileSync(ram, randomBytes(64 * MiB));
+    const guest = await startQemu({
+      monitors: ['plain', 'plain'],
+      machine: ['-M', 'pc,memory-backend=mem', '-accel', 'tcg', '-m', '64', '-S'],
+      args: ['-object', `memory-backend-file,id=mem,size=64M,mem-path=${ram},share=on`],
+    });
+    try {
+      const other = guest.sockets[1] as string;
+      const t = Tmux.start([process.execPath, BIN, guest.sock], { XDG_STATE_HOME: dir, TERM: 'xterm-256color' }, 100, 30);
+      terminals.push(t);
+      await t.waitFor(/\[prelaunch\]>$/m);
+      expect((await runCli([other, 'migrate-set-parameters', `max-bandwidth=${16 * MiB}`])).code).toBe(0);
+      expect((await runCli([other, 'migrate', 'uri=exec:cat > /dev/null'])).code).toBe(0);
+      t.type('.jobs');
+      t.keys('Enter');
+      await t.waitFor(/^-\s+migration\s+(setup|active)\s/m);
+      t.type('.wait');
+      t.keys('Enter');
+      await t.waitFor(/migration \[[#-]{20}\] [\d.]+% /);
+      await t.waitFor(/migration completed\n.*\]>$/m, 30_000);
+      t.keys('C-d');
+      expect(await t.exitCode()).toBe(0);
+    } finally {
+      await guest.stop();
+    }
+  }, 60_000);
 
   it('.events alone says how it is set and changes nothing', async () => {
     const t = repl();
