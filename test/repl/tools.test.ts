@@ -160,7 +160,9 @@ describe('REPL .wait, .jobs and .events', () => {
     t.type('.jobs');
     t.keys('Enter');
     await t.waitFor(/ID\s+TYPE\s+STATUS\s+PROGRESS\s+DONE\s+TOTAL\nmjob\s+mirror\s+running\s+[\d.]+%/);
-    t.type('.wait mjob');
+    t.type('.wait mj');
+    t.keys('Tab');
+    await t.waitFor(/> \.wait mjob$/m);
     t.keys('Enter');
     await t.waitFor(/mirror mjob \[[#-]{20}\] [\d.]+% .*running/);
     t.keys('C-c');
@@ -222,7 +224,9 @@ describe('REPL .wait, .jobs and .events', () => {
     t.type('.events');
     t.keys('Enter');
     await t.waitFor(/events shown[^\n]*\n[^\n]*\n[^\n]*events shown/);
-    t.type('.events off');
+    t.type('.events of');
+    t.keys('Tab');
+    await t.waitFor(/> \.events off$/m);
     t.keys('Enter');
     await t.waitFor(/events hidden/);
     expect((await runCli([B(), 'stop'])).code).toBe(0);

@@ -15,6 +15,8 @@ export interface CompletionSources {
   hmpMode: () => boolean;
   inTransaction: () => boolean;
   transactionActions: () => readonly string[];
+  /** Job ids (query-jobs), for `.wait`. */
+  jobIds: () => readonly string[];
   /** Names `help` can describe: commands and events. */
   helpTopics: () => readonly string[];
   argumentCompleter?: ArgumentCompleter;
@@ -27,6 +29,12 @@ export function complete(line: string, sources: CompletionSources): [string[], s
   const first = words.length === 0;
   if (words.length === 1 && (words[0] === 'help' || words[0] === '.help')) {
     return [matching(sources.helpTopics(), partial), partial];
+  }
+  if (words.length === 1 && /^\.(events|verbose|pager)$/.test(words[0] as string)) {
+    return [matching(['on', 'off'], partial), partial];
+  }
+  if (words.length === 1 && words[0] === '.wait') {
+    return [matching([...new Set([...sources.jobIds(), 'migration'])], partial), partial];
   }
   if (first && partial.startsWith('.')) {
     return [matching(sources.shellCommands().map((c) => `.${c}`), partial), partial];

@@ -94,6 +94,7 @@ export function replCompleter(sources: TabSources, hmp: HmpNames): AsyncComplete
         hmpMode: sources.hmpMode,
         inTransaction: sources.inTransaction,
         transactionActions: () => TRANSACTION_ACTIONS,
+        jobIds: () => sources.live().jobs,
         helpTopics: () => {
           const schema = sources.schema();
           return schema ? [...schema.commands, ...schema.events] : sources.qmpCommands();
