@@ -10,7 +10,7 @@ import readline from 'node:readline';
 import { formatAddress } from '../../address.js';
 import { CommandError, InterruptedError, QmpError } from '../../errors.js';
 import { isQuitHmp } from '../../hmp.js';
-import { greetingVersion, isObject, type EventMessage, type JsonObject, type Request } from '../../protocol/messages.js';
+import type { EventMessage, JsonObject, Request } from '../../protocol/messages.js';
 import { needsMoreInput, parseStatement } from '../../shell/line.js';
 import { parseArguments, parseRequest, parseWords } from '../../shell/parse.js';
 import { typedTransactionAction } from '../../schema/typed-args.js';
@@ -24,6 +24,7 @@ import type { Mode } from '../options/decide.js';
 import { compactJson, eventLine, PLAIN, prettyJson } from '../output/format.js';
 import { inert } from '../output/inert.js';
 import { HmpNames, replCompleter } from './tab.js';
+import { banner, firstLook } from './first-look.js';
 import { replyShower } from './reply.js';
 import { follow, jobsTable } from './follow.js';
 import type { ProgressReporter } from '../output/progress.js';
@@ -59,20 +60,9 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
   onEvent = (event) => early.push(event);
   client.on('event', (event: EventMessage) => onEvent(event));
   await session.open();
-  // A guest agent has neither (it would answer CommandNotFound).
-  const [commands, status] = common.agent
-    ? [[], {}]
-    : await Promise.all([
-        client.execute('query-commands').catch(() => []),
-        client.execute('query-status').catch(() => ({ status: 'unknown' })),
-      ]);
-  // Peer data: only the shapes QEMU gives are used (anything else: no names, state unknown).
-  const qmpCommands = (Array.isArray(commands) ? commands : [])
-    .map((c) => (isObject(c) ? c.name : undefined))
-    .filter((n): n is string => typeof n === 'string' && n !== 'qmp_capabilities');
-  // Peer text, shown in the prompt: never live.
-  const reported = isObject(status) && typeof status.status === 'string' ? status.status : 'unknown';
-  let runState = common.agent ? 'agent' : inert(reported);
+  const first = await firstLook(client, common.agent);
+  const qmpCommands = first.commands;
+  let runState = first.runState;
   const hmpNames = new HmpNames(client);
   let schema: Schema | undefined;
   /** For completion and help, in the background; again after a line, which may have replaced a stale cached schema by the live one. */
@@ -391,11 +381,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
     });
   }
 
-  // A guest agent sends no greeting (and so names no version).
-  const qemuVersion = common.agent ? 'guest agent' : greetingVersion(client.greeting);
-  // The greeting's version and package are the peer's words: inert.
-  io.out(`${paint.bold(`qmpsh ${version}`)}: ${common.agent ? '' : 'QEMU '}${inert(qemuVersion)} at ${inert(formatAddress(client.address))}`);
-  io.out(paint.dim('Type .help for help, Tab to complete, Ctrl-D to leave.'));
+  for (const line of banner(client, version, common.agent, paint)) io.out(line);
   if (history.problem) io.warn(history.problem);
   // The run state came from query-status, after these: print them, keep the state.
   for (const event of early.splice(0)) if (settings.showEvents) io.out(eventLine(event, paint));
