@@ -82,6 +82,8 @@ describe('--describe device_add driver=DRIVER', () => {
     expect(other.code).toBe(2);
     const word = await runCli([qemu.sock, '--describe', 'device_add', 'driver=virtio-net-pci', 'oops']);
     expect(word.code).toBe(2);
-    expect(word.stderr).toMatch(/not 'oops'/);
+    const two = await runCli([qemu.sock, '--describe', 'device_add', 'driver=virtio-net-pci', 'id=x']);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toMatch(/--describe device_add takes driver=DRIVER alone/);
   });
 });

@@ -115,6 +115,56 @@ describe('--wait on block jobs', () => {
   });
 });
 
+describe('--wait leaves no job behind, whatever ends it', () => {
+  /** Polls until the job is gone on its own (nobody dismisses it here); fails if it stays. */
+  async function goneOnItsOwn(id: string): Promise<void> {
+    let jobs = '';
+    for (let i = 0; i < 300; i++) {
+      jobs = (await cli('query-jobs')).stdout;
+      if (!jobs.includes(`"id":"${id}"`)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect.fail(`job ${id} was left behind: ${jobs}`);
+  }
+
+  it('--timeout: exit 5, the job runs to its end and QEMU dismisses it (its id is free again)', async () => {
+    const r = await cli('blockdev-backup', 'device=src', 'target=dst', 'sync=full', 'job-id=lb1', `speed=${16 * MiB}`, '--wait', '--timeout', '0.5');
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stderr).not.toMatch(/job-dismiss/);
+    await goneOnItsOwn('lb1');
+    // The id can be used again at once.
+    expect((await cli('blockdev-backup', 'device=src', 'target=dst', 'sync=full', 'job-id=lb1', '--wait')).code).toBe(0);
+  });
+
+  for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {
+    it(`${signal}: the job runs to its end and QEMU dismisses it`, async () => {
+      const child = spawn(process.execPath, [BIN, qemu.sock, 'blockdev-backup', 'device=src', 'target=dst', 'sync=full', 'job-id=lb2', `speed=${16 * MiB}`, '--wait'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      let exited = false;
+      child.on('exit', () => (exited = true));
+      while (!stderr.includes('"status":"running"') && !exited) await new Promise((r) => setTimeout(r, 20));
+      expect(exited, stderr).toBe(false);
+      child.kill(signal);
+      expect(await new Promise((resolve) => child.on('close', resolve))).toBe({ SIGTERM: 143, SIGHUP: 129, SIGINT: 130 }[signal]);
+      await goneOnItsOwn('lb2');
+    });
+  }
+
+  it('a block job that fails: exit 1 with its error (from its end event), and nothing left', async () => {
+    expect((await runCli([qemu.sock, 'blockdev-add', 'driver=blkdebug', 'node-name=failing', 'image=dst',
+      'inject-error:=[{"event":"none","iotype":"write-zeroes","errno":5},{"event":"none","iotype":"write","errno":5}]'])).code).toBe(0);
+    const r = await cli('blockdev-backup', 'device=src', 'target=failing', 'sync=full', 'job-id=lb3', '--wait');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^qmpsh: JobFailed: job lb3: Input\/output error$/m);
+    expect(JSON.parse(r.stdout)).toMatchObject({ id: 'lb3', type: 'backup', status: 'concluded', error: 'Input/output error' });
+    expect(JSON.parse((await cli('query-jobs')).stdout)).toEqual([]);
+    expect((await runCli([qemu.sock, 'blockdev-del', 'node-name=failing'])).code).toBe(0);
+  });
+});
+
 describe('--jobs', () => {
   it('--until-done shows NDJSON snapshots and ends when the job does', async () => {
     // Slow until --jobs has shown it, then let go: no race with a loaded machine.

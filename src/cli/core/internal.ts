@@ -13,6 +13,7 @@ import type { ExecuteOptions, QmpClient } from '../../session.js';
 export type InternalCommand =
   | 'query-jobs'
   | 'device-list-properties'
+  | 'qom-list-properties'
   | 'query-name'
   | 'query-migrate'
   | 'query-block'

@@ -27,8 +27,11 @@ export function describeOn(mode: Describe, rt: Runtime, target: string, tag?: st
     if (!mode.name) return listNames(schema, 'command');
     const name = mode.name;
     // A name the cached schema lacks is looked up in the live one before "no such name".
-    const text = (await session.schema.judge((s) => describeName(s, name))) ?? describeName(schema, name);
-    return text + (await deviceSection(session.client, name, mode.args));
+    // device_add driver=X: not a variant (device_add has none), X's own properties after the arguments.
+    const driver = deviceDriver(name, mode.select);
+    const select = driver === undefined ? mode.select : [];
+    const text = (await session.schema.judge((s) => describeName(s, name, select))) ?? describeName(schema, name, select);
+    return driver === undefined ? text : text + (await deviceSection(session.client, driver));
   });
 }
 
@@ -37,13 +40,18 @@ export async function runDescribe(mode: Describe, rt: Runtime, target: string): 
   rt.io.outText(text.endsWith('\n') ? text : `${text}\n`);
 }
 
-/** `device_add driver=X`: X's own properties, from the live QEMU, after the schema's arguments. */
-async function deviceSection(client: QmpClient, name: string, args: readonly string[]): Promise<string> {
-  if (args.length === 0) return '';
-  const driver = name === 'device_add' ? givenValue(args, 'driver') : undefined;
-  if (driver === undefined || args.length > 1) {
-    throw new UsageError(`key=value words after --describe NAME: only device_add driver=DRIVER (its properties), not '${args.join(' ')}'`);
+/** The driver `--describe device_add driver=X` names; anything else after device_add is refused. */
+function deviceDriver(name: string, select: readonly string[]): string | undefined {
+  if (name !== 'device_add' || select.length === 0) return undefined;
+  const driver = givenValue(select, 'driver');
+  if (driver === undefined || driver === '' || select.length > 1) {
+    throw new UsageError(`--describe device_add takes driver=DRIVER alone (its properties), not '${select.join(' ')}'`);
   }
+  return driver;
+}
+
+/** X's own properties, from the live QEMU (device-list-properties). */
+async function deviceSection(client: QmpClient, driver: string): Promise<string> {
   try {
     return `\n${describeDeviceProperties(driver, await fetchDeviceProperties(client, driver)).join('\n')}`;
   } catch (err) {
