@@ -18,6 +18,8 @@ export interface DeviceProperty {
   /** QOM type: bool, str, uint32, int64, size, link<...>, OnOffAuto, macaddr, ... */
   type: string;
   description?: string;
+  /** `default-value` (QEMU 5.0 and later), when a plain value. */
+  default?: string | number | boolean;
 }
 
 const INTEGER_TYPES = /^(u?int(8|16|32|64)?|size)$/;
@@ -81,4 +83,19 @@ function sizeOf(raw: string): number | bigint | undefined {
     throw new UsageError(`size '${raw}' is not a whole number of bytes below 2^64`);
   }
   return bytes <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(bytes) : bytes;
+}
+
+/** Lines for --describe device_add driver=DRIVER: each property, its QOM type, default and description. */
+export function describeDeviceProperties(driver: string, properties: readonly DeviceProperty[]): string[] {
+  if (properties.length === 0) return [`  ${driver}'s own properties: none`];
+  const sorted = [...properties].sort((a, b) => a.name.localeCompare(b.name));
+  const nameWidth = Math.min(28, Math.max(...sorted.map((p) => p.name.length)));
+  const typeWidth = Math.min(20, Math.max(...sorted.map((p) => p.type.length)));
+  return [
+    `  ${driver}'s own properties (device-list-properties):`,
+    ...sorted.map((p) => {
+      const more = [p.default !== undefined ? `default ${String(p.default)}` : '', p.description ?? ''].filter(Boolean).join('; ');
+      return `    ${p.name.padEnd(nameWidth)}  ${p.type.padEnd(typeWidth)}${more ? `  ${more}` : ''}`.trimEnd();
+    }),
+  ];
 }

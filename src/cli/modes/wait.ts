@@ -25,7 +25,7 @@ import { internal, type InternalCommand } from '../core/internal.js';
 import { pause } from '../core/pause.js';
 import { withSession, type CliSession, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
-import { progressReporter, type ProgressReporter, type ProgressStream } from '../output/progress.js';
+import { migrationSample, progressReporter, type ProgressReporter, type ProgressStream } from '../output/progress.js';
 import { formatValue } from '../output/value.js';
 
 type Wait = Extract<Mode, { kind: 'wait' }>;
@@ -235,14 +235,7 @@ class Follower {
     let interrupted = false;
     for (;;) {
       const m: MigrationState = migrationFrom(await this.run('query-migrate'));
-      progress.update({
-        label: 'migration',
-        status: m.status,
-        // RAM processed, not bytes sent: zero pages cost almost nothing to send.
-        done: m.total > 0 ? m.total - m.remaining : 0,
-        total: m.total,
-        extra: { 'dirty-pages-rate': m.dirtyRate, passes: m.passes, transferred: m.transferred },
-      });
+      progress.update(migrationSample(m));
       if (MIGRATION_ENDED.has(m.status)) {
         const ok = m.status === 'completed' && !interrupted;
         progress.finish(ok, `migration ${m.status}`);

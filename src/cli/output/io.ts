@@ -33,6 +33,12 @@ export interface Io {
    * stdout, only when it is a terminal. The one way to write one.
    */
   control(sequence: string): void;
+  /**
+   * `text` through the pager `command` (output/pager.ts), made inert as out()
+   * (ours: our colours kept) or outText() (peer text) would. False when the
+   * pager could not run: nothing was shown.
+   */
+  page(text: string, kind: 'ours' | 'peer', command: string): Promise<boolean>;
   /** Resolves when what was written to stdout so far is handed to the system. */
   flush(): Promise<void>;
   /**
@@ -123,6 +129,11 @@ export async function processIo(settings: ColorSettings): Promise<Io> {
     err: (line) => toErr(`${errSafe(line)}\n`),
     warn: (message) => toErr(`${errPaint.yellow('qmpsh: warning:')} ${inert(message)}\n`),
     error: (message) => toErr(`${errPaint.red('qmpsh:')} ${inert(message)}\n`),
+    page: async (text, kind, command) => {
+      const { runPager } = await import('./pager.js');
+      const safe = kind === 'ours' ? `${outSafe(text)}\n` : inert(text);
+      return runPager(command, safe);
+    },
     control: (sequence) => {
       if (stdout.isTTY) write(sequence);
     },
