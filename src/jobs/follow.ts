@@ -30,7 +30,7 @@ const JOB_ENDED = new Set(['concluded', 'null']);
  */
 export async function* followJob(client: QmpClient, id: string, options: FollowOptions = {}): AsyncGenerator<JobState, void, undefined> {
   yield* follow(client, /^(JOB_STATUS_CHANGE|BLOCK_JOB_)/, options, async (signal) => {
-    const jobs = jobsFrom(await client.execute('query-jobs', undefined, { internal: true, ...(signal ? { signal } : {}) }));
+    const jobs = jobsFrom(await client.execute('query-jobs', undefined, signal ? { signal } : {}));
     const job = jobs.find((j) => j.id === id);
     return job ? { state: job, ended: JOB_ENDED.has(job.status) } : undefined;
   });
@@ -39,7 +39,7 @@ export async function* followJob(client: QmpClient, id: string, options: FollowO
 /** Yields the migration's state until it is completed, failed or cancelled (its `error` says why it failed). */
 export async function* followMigration(client: QmpClient, options: FollowOptions = {}): AsyncGenerator<MigrationState, void, undefined> {
   yield* follow(client, /^MIGRATION/, options, async (signal) => {
-    const m = migrationFrom(await client.execute('query-migrate', undefined, { internal: true, ...(signal ? { signal } : {}) }));
+    const m = migrationFrom(await client.execute('query-migrate', undefined, signal ? { signal } : {}));
     return { state: m, ended: MIGRATION_ENDED.has(m.status) };
   });
 }
