@@ -17,6 +17,12 @@ export interface FollowOptions {
   signal?: AbortSignal;
   /** Poll interval when no event comes, in ms (default 500). */
   intervalMs?: number;
+  /**
+   * On `signal`, a query in flight is still waited for (to its reply or its
+   * timeout) instead of abandoned. Default false. The CLI sets it: its
+   * first Ctrl-C unwinds in order, a second one ends the process at once.
+   */
+  finishQueries?: boolean;
 }
 
 /** The states in which a job has ended (JobStatus). */
@@ -51,6 +57,7 @@ async function* follow<T>(
   poll: (signal: AbortSignal | undefined) => Promise<{ state: T; ended: boolean } | undefined>,
 ): AsyncGenerator<T, void, undefined> {
   const { signal } = options;
+  const querySignal = options.finishQueries ? undefined : signal;
   const interval = options.intervalMs ?? 500;
   let wake: (() => void) | undefined;
   let woken = false;
@@ -66,7 +73,7 @@ async function* follow<T>(
     let last: string | undefined;
     for (;;) {
       woken = false;
-      const found = await poll(signal);
+      const found = await poll(querySignal);
       if (!found) return;
       const shown = JSON.stringify(found.state);
       if (shown !== last || !found.ended) yield found.state;

@@ -196,7 +196,7 @@ class Follower {
    * the run is interrupted (then, cancelling, it follows to the end).
    */
   private following(interrupted: boolean): FollowOptions {
-    return { intervalMs: this.interval, ...(interrupted ? {} : { signal: this.session.signal }) };
+    return { intervalMs: this.interval, finishQueries: true, ...(interrupted ? {} : { signal: this.session.signal }) };
   }
 
   /** The follower stopped because the run was interrupted (a first time). */
