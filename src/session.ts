@@ -33,7 +33,8 @@ import {
   type JsonObject,
   type Request,
 } from './protocol/messages.js';
-import { connectTransport, type Transport } from './transport/index.js';
+import type { Transport } from './transport/index.js';
+import { connectWithRetry, nonFinitePath, pick } from './session-helpers.js';
 import type { ExecuteOptions, QmpClientOptions, SessionState } from './session-types.js';
 import { ClientListeners } from './session-listeners.js';
 import { EventStream, type EventStreamOptions } from './event-stream.js';
@@ -163,7 +164,7 @@ export class QmpClient extends ClientListeners implements AsyncDisposable {
       this.stateValue = 'closed';
       throw new InterruptedError('not connected: aborted before connecting', { cause: signal.reason });
     }
-    const transport = await this.connectTransport();
+    const transport = await connectWithRetry(this.address, this.options);
     if (signal?.aborted) {
       this.stateValue = 'closed';
       transport.close();
@@ -206,33 +207,6 @@ export class QmpClient extends ClientListeners implements AsyncDisposable {
       if (timer) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       this.handshake = undefined;
-    }
-  }
-
-  /**
-   * Connects; with waitForSocketMs (--wait-socket), retries while the socket
-   * does not exist yet or refuses connections (a QEMU that is starting).
-   */
-  private async connectTransport(): Promise<Transport> {
-    const deadline = Date.now() + this.options.waitForSocketMs;
-    const signal = this.options.signal;
-    for (;;) {
-      try {
-        return await connectTransport(this.address, {
-          // --listen waits for QEMU to start and connect: --wait-socket, else a minute.
-          timeoutMs:
-            this.address.kind === 'listen'
-              ? this.options.waitForSocketMs || 60_000
-              : this.options.connectTimeoutMs,
-          ...(signal ? { signal } : {}),
-          ...(this.options.registerCleanup ? { registerCleanup: this.options.registerCleanup } : {}),
-        });
-      } catch (err) {
-        const code = (err as ConnectError).syscallCode;
-        const retry = code === 'ENOENT' || code === 'ECONNREFUSED';
-        if (!retry || Date.now() >= deadline || signal?.aborted) throw err;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 
@@ -573,25 +547,6 @@ export class QmpClient extends ClientListeners implements AsyncDisposable {
     this.emit('close', error);
     if (error) this.emitError(error);
   }
-}
-
-/** The first NaN or +-Infinity in a request's arguments, with its dotted path. */
-function nonFinitePath(value: unknown, path = ''): { path: string; value: number } | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : { path, value };
-  if (typeof value !== 'object' || value === null) return undefined;
-  for (const [key, member] of Object.entries(value)) {
-    const found = nonFinitePath(member, Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key);
-    if (found) return found;
-  }
-  return undefined;
-}
-
-/** The options of a command that also apply to the sync sent before it. */
-function pick(options: ExecuteOptions): ExecuteOptions {
-  return {
-    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  };
 }
 
 /** Convenience: connect, negotiate and return a ready client. */
