@@ -80,7 +80,7 @@ describe('the packed tarball', () => {
 });
 
 const CONSUMER = `
-import { connect, CommandError, InterruptedError, fetchSchema, typeArguments, describe, type EventMessage, type JsonValue } from 'qmpsh';
+import { connect, typed, CommandError, InterruptedError, fetchSchema, typeArguments, describe, type EventMessage, type JsonValue } from 'qmpsh';
 import { createQmpServer, QmpServerError } from 'qmpsh/testing';
 
 await using server = await createQmpServer({
@@ -98,12 +98,13 @@ await using server = await createQmpServer({
 await using client = await connect(server.path);
 const events = client.events({ names: ['ST*'], filter: (e: EventMessage) => e.data === undefined });
 const status: JsonValue = await client.execute('query-status');
+const running: boolean = (await typed(client).execute('query-status')).running;
 await client.execute('stop');
 const first = await events.next();
 const failed = await client.execute('eject', { device: 'cd0' }).catch((e: unknown) => e);
 const aborted = await client.execute('query-status', undefined, { signal: AbortSignal.abort() }).catch((e: unknown) => e);
 const bad = failed instanceof CommandError ? failed.reply?.error.class : 'no';
-console.log(JSON.stringify([status, first.value?.event, bad, aborted instanceof InterruptedError && aborted.name]));
+console.log(JSON.stringify([status, first.value?.event, bad, aborted instanceof InterruptedError && aborted.name, running]));
 void fetchSchema;
 void typeArguments;
 void describe;
@@ -135,7 +136,7 @@ describe('a consumer project', () => {
     expect(tsc.status).toBe(0);
     const run = spawnSync(process.execPath, [join(dir, 'out/main.js')], { encoding: 'utf8', timeout: 20_000 });
     expect(run.stderr).toBe('');
-    expect(JSON.parse(run.stdout)).toEqual([{ status: 'running', running: true }, 'STOP', 'DeviceNotFound', 'AbortError']);
+    expect(JSON.parse(run.stdout)).toEqual([{ status: 'running', running: true }, 'STOP', 'DeviceNotFound', 'AbortError', true]);
   }, 120_000); // tsc alone takes tens of seconds on a loaded 2-core machine
 
   it("require('qmpsh') works from CommonJS (Node >= 20.19 loads the ESM build: engines says so)", () => {
