@@ -78,6 +78,8 @@ export class QmpClient extends ClientListeners implements AsyncDisposable {
   private readonly abandoned = new Set<number>();
   /** Resolves when the transport is gone (close()). */
   private closedPromise: Promise<void> | undefined;
+  /** The transport said it closed (the peer hung up, or close() finished). */
+  private transportGone = false;
   private handshake: { resolve: () => void; reject: (e: QmpError) => void } | undefined;
   private enabledCapabilities: string[] = [];
   /** Agent mode: a command timed out, so the channel may be out of step. */
@@ -478,6 +480,7 @@ export class QmpClient extends ClientListeners implements AsyncDisposable {
   // --- ending --------------------------------------------------------------
 
   private transportClosed(error?: Error): void {
+    this.transportGone = true;
     if (this.stateValue === 'closed') return;
     const where = formatAddress(this.address);
     if (this.stateValue === 'greeting' || this.stateValue === 'connecting') {
@@ -531,9 +534,17 @@ export class QmpClient extends ClientListeners implements AsyncDisposable {
     this.stateValue = 'closed';
     this.closeError = error;
     const transport = this.transport;
-    if (transport) {
-      // The socket is destroyed now; its 'close' comes on a later tick.
-      this.closedPromise = new Promise((resolve) => setImmediate(resolve));
+    if (transport && !this.transportGone) {
+      // The socket is destroyed now; its 'close' comes later. close() waits
+      // for it (at most a second, should a transport never say).
+      this.closedPromise = new Promise((resolve) => {
+        const fallback = setTimeout(resolve, 1000);
+        fallback.unref();
+        transport.onClose = () => {
+          clearTimeout(fallback);
+          resolve();
+        };
+      });
       transport.close();
     }
     const pendingError =

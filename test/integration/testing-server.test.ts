@@ -137,3 +137,26 @@ describe('event streams against a scripted peer', () => {
     await expect(stream.next()).resolves.toEqual({ value: undefined, done: true });
   });
 });
+
+describe('close()', () => {
+  it('resolves once the socket is gone (the server sees the client leave), and at once after the peer hung up', async () => {
+    await using server = await createQmpServer();
+    const client = await connect(server.path);
+    await server.negotiated();
+    expect(server.connections).toBe(1);
+    const leftAt = new Promise<void>((resolve) => {
+      const poll = () => (server.connections === 0 ? resolve() : setImmediate(poll));
+      poll();
+    });
+    await client.close();
+    expect(client.state).toBe('closed');
+    await leftAt;
+    const other = await connect(server.path);
+    const ended = new Promise((resolve) => other.once('close', resolve));
+    await other.execute('quit');
+    await ended;
+    // Nothing left to wait for: settled before the next turn of the event loop (not the fallback timer).
+    const next = new Promise((resolve) => setImmediate(() => resolve('later')));
+    await expect(Promise.race([other.close().then(() => 'now'), next])).resolves.toBe('now');
+  });
+});
