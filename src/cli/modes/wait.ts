@@ -6,13 +6,10 @@
  * Following is the library's (src/jobs/follow.ts: query-jobs / query-migrate,
  * woken at once by JOB_STATUS_CHANGE, BLOCK_JOB_* and MIGRATION events); this
  * adds the CLI's part: progress, completing, dismissing, cancelling on
- * interrupt, the deadline. A job qmpsh starts is started with
- * auto-dismiss off (unless the user said otherwise), so that its final status
- * and error can be read before qmpsh dismisses it.
+ * interrupt, the deadline.
  */
 import { CommandError, InterruptedError, TimeoutError, UsageError } from '../../errors.js';
 import {
-  MIRRORS,
   JOB_COMMANDS,
   JOB_VERBS,
   TAKES_AUTO_DISMISS,
@@ -20,15 +17,15 @@ import {
   jobsFrom,
   type JobState,
 } from '../../jobs/model.js';
-import { followJob, followMigration, type FollowOptions } from '../../jobs/follow.js';
+import { followJob as jobStates, followMigration as migrationStates, type FollowOptions } from '../../jobs/follow.js';
 import type { JsonValue } from '../../protocol/json.js';
-import type { JsonObject } from '../../protocol/messages.js';
+import type { EventMessage, JsonObject } from '../../protocol/messages.js';
 import type { Action } from '../core/action.js';
 import { send } from '../core/gate.js';
 import { internal, type InternalCommand } from '../core/internal.js';
 import { withSession, type CliSession, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
-import { progressReporter, type ProgressReporter, type ProgressStream } from '../output/progress.js';
+import { migrationSample, progressReporter, type ProgressReporter, type ProgressStream } from '../output/progress.js';
 import { formatValue } from '../output/value.js';
 
 type Wait = Extract<Mode, { kind: 'wait' }>;
@@ -111,22 +108,35 @@ class Follower {
     }
   }
 
-  async job(command: string, given: JsonObject): Promise<void> {
-    // qmpsh reads the final status and error itself, then dismisses the job it
-    // started: auto-dismiss off, unless the user chose (blockdev-create's job
-    // waits for job-dismiss anyway).
+  async job(command: string, args: JsonObject): Promise<void> {
+    // Jobs run with QEMU's own auto-dismiss: whatever ends qmpsh (Ctrl-C,
+    // --timeout, SIGTERM, SIGKILL, a closed terminal), nothing it started is
+    // left concluded, blocking its id. The final numbers and error come from
+    // the job's BLOCK_JOB_COMPLETED / BLOCK_JOB_CANCELLED event, which QEMU
+    // sends before it dismisses the job (and so before the query-jobs reply
+    // that no longer lists it). blockdev-create's job (and one the user
+    // starts with auto-dismiss=false) waits for job-dismiss: qmpsh dismisses
+    // it when it sees it end.
     const started = command in JOB_COMMANDS;
-    // A mirror without --complete is handed back at `ready` (as virsh blockcopy
-    // --wait does): whoever completes it later must not find it concluded and
-    // undismissed, so QEMU keeps dismissing it itself.
-    const handedBack = MIRRORS.has(command) && !this.options.complete;
-    const args =
-      TAKES_AUTO_DISMISS.has(command) && given['auto-dismiss'] === undefined && !handedBack
-        ? { ...given, 'auto-dismiss': false }
-        : given;
-    // A job that ends while qmpsh follows it is dismissed by qmpsh: the one it
-    // started, and the one a job verb (job-complete id=X --wait) brings to its end.
-    const dismiss = started || JOB_VERBS.has(command);
+    const dismiss = (started && (!TAKES_AUTO_DISMISS.has(command) || args['auto-dismiss'] === false)) || JOB_VERBS.has(command);
+    const ends = new Map<string, JobState>();
+    const onEnd = (e: EventMessage) => {
+      if (e.event !== 'BLOCK_JOB_COMPLETED' && e.event !== 'BLOCK_JOB_CANCELLED') return;
+      const d = e.data ?? {};
+      const ended = jobsFrom([{ id: d.device ?? '', type: d.type ?? 'job', status: 'concluded', 'current-progress': d.offset ?? 0, 'total-progress': d.len ?? 0, ...(d.error !== undefined ? { error: d.error } : {}) }])[0] as JobState;
+      // QEMU's own words for it (strerror(ECANCELED)), as query-jobs would say.
+      if (e.event === 'BLOCK_JOB_CANCELLED' && ended.error === undefined) ended.error = 'Operation canceled';
+      ends.set(ended.id, ended);
+    };
+    this.session.client.on('event', onEnd);
+    try {
+      await this.followJob(command, args, dismiss, ends);
+    } finally {
+      this.session.client.off('event', onEnd);
+    }
+  }
+
+  private async followJob(command: string, args: JsonObject, dismiss: boolean, ends: Map<string, JobState>): Promise<void> {
     const before = new Set(jobsFrom(await this.run('query-jobs')).map((j) => j.id));
     // The user's command goes through the gate, as in every mode.
     await send(this.session, { kind: 'request', request: { execute: command, arguments: args } });
@@ -151,7 +161,7 @@ class Follower {
     let interrupted = false;
     for (;;) {
       try {
-        for await (const job of followJob(this.session.client, id, this.following(interrupted))) {
+        for await (const job of jobStates(this.session.client, id, this.following(interrupted))) {
           last = job;
           progress.update({ label: `${job.type} ${job.id}`, status: job.status, done: job.done, total: job.total });
           if (job.status === 'concluded') {
@@ -172,16 +182,18 @@ class Follower {
           }
           if (job.status === 'pending') note('pending', `job ${id} is pending: finalize it with \`qmpsh ${this.session.target} job-finalize id=${id}\``);
           if (job.status === 'paused') note('paused', `job ${id} is paused: resume it with \`qmpsh ${this.session.target} job-resume id=${id}\``);
-          this.checkDeadline(`job ${id}`, dismiss && TAKES_AUTO_DISMISS.has(command) ? ` (when it ends, dismiss it: job-dismiss id=${id})` : '');
+          this.checkDeadline(`job ${id}`, dismiss && !JOB_VERBS.has(command) ? ` (when it ends, dismiss it: job-dismiss id=${id})` : '');
         }
-        // Gone (dismissed by QEMU, or by someone else): the last state is all there is.
+        // Gone: dismissed by QEMU (its end event says how it ended), or by someone else.
+        const ended = ends.get(id);
+        if (ended) return this.endJob(progress, { ...ended, type: last?.type ?? ended.type }, true, interrupted);
         return this.endJob(progress, last ?? { id, type: 'job', status: 'null', done: 0, total: 0 }, false, interrupted);
       } catch (err) {
         if (!this.interruptedNow(err, interrupted)) throw err;
         if (!this.options.cancelOnInterrupt) {
           progress.finish(false, `stopped following job ${id}`);
           throw new InterruptedError(
-            `stopped following job ${id}: it is still running in QEMU (cancel it with job-cancel id=${id})`,
+            `stopped following job ${id}: it is still running in QEMU (cancel it with job-cancel id=${id}${dismiss && !JOB_VERBS.has(command) ? `; when it ends, dismiss it with job-dismiss id=${id}` : ''})`,
           );
         }
         interrupted = true;
@@ -192,8 +204,9 @@ class Follower {
   }
 
   /**
-   * How the library's follower is driven: woken by the run's signal until
-   * the run is interrupted (then, cancelling, it follows to the end).
+   * How the library's follower is driven: stopped by the run's signal until
+   * the run is interrupted (then, cancelling, it follows to the end). A poll
+   * in flight is waited for, as before: a second signal ends the run at once.
    */
   private following(interrupted: boolean): FollowOptions {
     return { intervalMs: this.interval, finishQueries: true, ...(interrupted ? {} : { signal: this.session.signal }) };
@@ -223,15 +236,8 @@ class Follower {
     let interrupted = false;
     for (;;) {
       try {
-        for await (const m of followMigration(this.session.client, this.following(interrupted))) {
-          progress.update({
-            label: 'migration',
-            status: m.status,
-            // RAM processed, not bytes sent: zero pages cost almost nothing to send.
-            done: m.total > 0 ? m.total - m.remaining : 0,
-            total: m.total,
-            extra: { 'dirty-pages-rate': m.dirtyRate, passes: m.passes, transferred: m.transferred },
-          });
+        for await (const m of migrationStates(this.session.client, this.following(interrupted))) {
+          progress.update(migrationSample(m));
           if (MIGRATION_ENDED.has(m.status)) {
             const ok = m.status === 'completed' && !interrupted;
             progress.finish(ok, `migration ${m.status}`);
@@ -242,7 +248,7 @@ class Follower {
           }
           this.checkDeadline('the migration');
         }
-        return; // followMigration ends only after an ended state, handled above
+        return; // the library's follower ends only after an ended state, handled above
       } catch (err) {
         if (!this.interruptedNow(err, interrupted)) throw err;
         if (!this.options.cancelOnInterrupt) {
