@@ -10,6 +10,7 @@
 import { InterruptedError } from '../errors.js';
 import type { EventMessage } from '../protocol/messages.js';
 import type { QmpClient } from '../session.js';
+import type { ExecuteOptions } from '../session-types.js';
 import { jobsFrom, migrationFrom, MIGRATION_ENDED, type JobState, type MigrationState } from './model.js';
 
 export interface FollowOptions {
@@ -23,6 +24,8 @@ export interface FollowOptions {
    * first Ctrl-C unwinds in order, a second one ends the process at once.
    */
   finishQueries?: boolean;
+  /** Flags the follower's queries as ExecuteOptions.internal (a tool's own look-ups, marked on the `wire` event). */
+  internal?: boolean;
 }
 
 /** The states in which a job has ended (JobStatus). */
@@ -36,7 +39,7 @@ const JOB_ENDED = new Set(['concluded', 'null']);
  */
 export async function* followJob(client: QmpClient, id: string, options: FollowOptions = {}): AsyncGenerator<JobState, void, undefined> {
   yield* follow(client, /^(JOB_STATUS_CHANGE|BLOCK_JOB_)/, options, async (signal) => {
-    const jobs = jobsFrom(await client.execute('query-jobs', undefined, signal ? { signal } : {}));
+    const jobs = jobsFrom(await client.execute('query-jobs', undefined, queryOptions(signal, options)));
     const job = jobs.find((j) => j.id === id);
     return job ? { state: job, ended: JOB_ENDED.has(job.status) } : undefined;
   });
@@ -45,9 +48,13 @@ export async function* followJob(client: QmpClient, id: string, options: FollowO
 /** Yields the migration's state until it is completed, failed or cancelled (its `error` says why it failed). */
 export async function* followMigration(client: QmpClient, options: FollowOptions = {}): AsyncGenerator<MigrationState, void, undefined> {
   yield* follow(client, /^MIGRATION/, options, async (signal) => {
-    const m = migrationFrom(await client.execute('query-migrate', undefined, signal ? { signal } : {}));
+    const m = migrationFrom(await client.execute('query-migrate', undefined, queryOptions(signal, options)));
     return { state: m, ended: MIGRATION_ENDED.has(m.status) };
   });
+}
+
+function queryOptions(signal: AbortSignal | undefined, options: FollowOptions): ExecuteOptions {
+  return { ...(signal ? { signal } : {}), ...(options.internal ? { internal: true } : {}) };
 }
 
 async function* follow<T>(
