@@ -13,6 +13,7 @@ export type InternalCommand =
   | 'query-jobs'
   | 'device-list-properties'
   | 'query-name'
+  | 'query-status'
   | 'query-migrate'
   | 'query-block'
   | 'query-named-block-nodes'
