@@ -5,13 +5,14 @@
  * directory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, holdMonitor, QEMU10_BIN, QEMU_BINARY, requireQemu } from '../helpers/qemu.js';
 import { BIN, runCli } from '../helpers/run-cli.js';
+import { startSshd } from '../helpers/sshd.js';
 import { requireTmux, Tmux } from '../helpers/tmux.js';
 
 const TAG = `${process.pid}${Math.random().toString(36).slice(2, 6)}`;
@@ -232,4 +233,48 @@ describe('@NAME targets', () => {
       t.close();
     }
   });
+});
+
+describe('across nodes: ssh://HOST (the local sshd)', () => {
+  it('ps ssh://HOST lists the node\'s VMs, and ssh://HOST/@NAME reaches one; a fan-out by name logs in once', async () => {
+    const sshd = await startSshd();
+    try {
+      // Records each ssh call's words, then runs the real ssh.
+      const log = sock('ssh-calls');
+      const wrapper = sock('ssh');
+      writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$@" >> '${log}'\necho >> '${log}'\nexec ssh "$@"\n`);
+      chmodSync(wrapper, 0o755);
+      const env = { QMPSH_SSH: sshd.sshCommand.replace(/^ssh\b/, wrapper) };
+      const logins = () => readFileSync(log, 'utf8').split('\n\n').filter((c) => c.split('\n').includes('-M')).length;
+
+      const ps = await runCli(['ps', `ssh://${sshd.host}`, '--status'], { env });
+      expect(ps.code, ps.stderr).toBe(0);
+      const vms = mine(ps.stdout);
+      expect(vms).toHaveLength(10);
+      expect(byName(vms, `web1-${TAG}`)).toMatchObject({ host: `ssh://${sshd.host}`, target: `ssh://${sshd.host}/@web1-${TAG}`, status: 'running' });
+      expect(byName(vms, `held-${TAG}`).monitors[0]).toMatchObject({ state: 'held', holder: { pid: process.pid } });
+      expect(byName(vms, `vm ünï ☃,x-${TAG}`)).toBeDefined();
+      expect(logins()).toBe(1);
+
+      const one = await runCli([`ssh://${sshd.host}/@web1-${TAG}`, 'query-status'], { env });
+      expect(one.code, one.stderr).toBe(0);
+      expect(JSON.parse(one.stdout)).toMatchObject({ status: 'running' });
+      expect(logins()).toBe(2);
+
+      const fan = await runCli([`ssh://${sshd.host}/@web?-${TAG}`, 'query-name'], { env });
+      expect(fan.code, fan.stderr).toBe(0);
+      expect(fan.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { target: string }).target)).toEqual([
+        `ssh://${sshd.host}/@web1-${TAG}`,
+        `ssh://${sshd.host}/@web2-${TAG}`,
+      ]);
+      // The listing and both tunnels: one login.
+      expect(logins()).toBe(3);
+
+      const unknown = await runCli([`ssh://${sshd.host}/@nosuch-${TAG}`, 'query-status'], { env });
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(new RegExp(`^qmpsh: no VM named 'nosuch-${TAG}' on ${sshd.host}`));
+    } finally {
+      sshd.stop();
+    }
+  }, 60_000);
 });
