@@ -70,6 +70,8 @@ beforeAll(async () => {
   start(QEMU_BINARY, [...BASE, '-name', `hmp-${TAG}`, '-monitor', `unix:${sock('hmp.sock')},server=on,wait=off`]);
   // A name with spaces, a doubled comma and unicode.
   start(QEMU_BINARY, [...BASE, '-name', `guest=vm ünï ☃,,x-${TAG}`, '-qmp', `unix:${sock('u.qmp')},server=on,wait=off`]);
+  // A name that is terminal control: shown, never obeyed.
+  start(QEMU_BINARY, [...BASE, '-name', `evil\x1b]0;PWNED\x07\u202e-${TAG}`, '-qmp', `unix:${sock('e.qmp')},server=on,wait=off`]);
   // Two VMs of one name.
   start(QEMU_BINARY, [...BASE, '-name', `dup-${TAG}`, '-qmp', `unix:${sock('d1.qmp')},server=on,wait=off`]);
   start(QEMU_BINARY, [...BASE, '-name', `dup-${TAG}`, '-qmp', `unix:${sock('d2.qmp')},server=on,wait=off`]);
@@ -79,7 +81,7 @@ beforeAll(async () => {
   const d = spawn(QEMU_BINARY, [...BASE, '-name', `daemon-${TAG}`, '-qmp', `unix:${sock('dm.qmp')},server=on,wait=off`, '-daemonize', '-pidfile', sock('dm.pid')], { stdio: 'ignore' });
   await new Promise((r) => d.once('exit', r));
   daemonPid = Number(readFileSync(sock('dm.pid'), 'utf8'));
-  for (const s of ['g.qmp', 'p.qmp', 'p2.qmp', 'h.qmp', 'u.qmp', 'd1.qmp', 'd2.qmp', 'qsd.qmp', 'dm.qmp']) await greets({ path: sock(s) });
+  for (const s of ['e.qmp', 'g.qmp', 'p.qmp', 'p2.qmp', 'h.qmp', 'u.qmp', 'd1.qmp', 'd2.qmp', 'qsd.qmp', 'dm.qmp']) await greets({ path: sock(s) });
   await greets({ host: '127.0.0.1', port: tcpPort });
   held.push(await holdMonitor(sock('h.qmp')), await holdMonitor(sock('p.qmp')));
 }, 60_000);
@@ -125,7 +127,7 @@ describe('qmpsh ps', () => {
     const r = await runCli(['ps']);
     expect(r.code, r.stderr).toBe(0);
     const vms = mine(r.stdout);
-    expect(vms).toHaveLength(10);
+    expect(vms).toHaveLength(11);
     expect(byName(vms, `web1-${TAG}`).monitors).toEqual([{ protocol: 'qmp', address: sock('g.qmp'), mode: 'server', pretty: false, state: 'free' }]);
     const web2 = byName(vms, `web2-${TAG}`);
     expect(web2.monitors).toMatchObject([
@@ -154,6 +156,14 @@ describe('qmpsh ps', () => {
     expect(t.stdout).toContain(`web2-${TAG}`);
     expect(t.stdout).toMatch(new RegExp(`qmp ${sock('h.qmp').replace(/[.]/g, '\\.')} \\[held by .+ \\(pid ${process.pid}\\)\\]`));
     expect(t.stdout).toMatch(new RegExp(`qmp pretty ${sock('p2.qmp').replace(/[.]/g, '\\.')} \\[free\\]`));
+  });
+
+  it('a name that is terminal control is shown inert, in the table and in NDJSON', async () => {
+    for (const args of [['ps'], ['ps', '--table']]) {
+      const r = await runCli(args, { env: { FORCE_COLOR: '1' } });
+      expect(r.stdout.replace(/\x1b\[[0-9;]*m/g, '')).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f\u202e]/);
+      expect(r.stdout).toMatch(/evil(\\x1b|\\u001b)\]0;PWNED/);
+    }
   });
 
   it('options that mean nothing to ps are refused (exit 2)', async () => {
@@ -250,7 +260,7 @@ describe('across nodes: ssh://HOST (the local sshd)', () => {
       const ps = await runCli(['ps', `ssh://${sshd.host}`, '--status'], { env });
       expect(ps.code, ps.stderr).toBe(0);
       const vms = mine(ps.stdout);
-      expect(vms).toHaveLength(10);
+      expect(vms).toHaveLength(11);
       expect(byName(vms, `web1-${TAG}`)).toMatchObject({ host: `ssh://${sshd.host}`, target: `ssh://${sshd.host}/@web1-${TAG}`, status: 'running' });
       expect(byName(vms, `held-${TAG}`).monitors[0]).toMatchObject({ state: 'held', holder: { pid: process.pid } });
       expect(byName(vms, `vm ünï ☃,x-${TAG}`)).toBeDefined();
