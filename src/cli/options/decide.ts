@@ -163,7 +163,8 @@ export function decide(given: Given, positionals: readonly string[], ctx: Decide
     const fanOut = resolved.targets.length > 1 || resolved.targets.some(isGlobTarget);
     targets = { kind: 'given', words: resolved.targets, fanOut, parallel: positiveInt('--parallel', text('parallel'), DEFAULT_PARALLEL) };
     // Bad input is found before anything connects.
-    for (const t of resolved.targets) if (!isGlobTarget(t)) parseAddress(t);
+    // (`@NAME` is looked up later, among the host's QEMUs: core/names.ts.)
+    for (const t of resolved.targets) if (!isGlobTarget(t) && !/^(ssh:\/\/[^/]*\/)?@/.test(t)) parseAddress(t);
     words = resolved.rest;
   }
   const fanOut = targets.kind === 'given' && targets.fanOut;
