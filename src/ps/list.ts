@@ -15,7 +15,7 @@ export type MonitorState =
   | 'absent'
   /** QEMU is the client (no server=on), or stdio/pty/...: nothing to connect to. */
   | 'none'
-  /** TCP: /proc/net/unix cannot say. */
+  /** /proc cannot say (a TCP port that /proc/net/tcp does not show, or unreadable). */
   | 'unknown';
 
 export interface Holder {
@@ -67,6 +67,18 @@ export function parseNetUnix(text: string): UnixEntry[] {
   return out;
 }
 
+/** /proc/net/tcp(6) -> local port and state (0A LISTEN, 01 ESTABLISHED), per socket. */
+export function parseNetTcp(text: string): Array<{ port: number; listening: boolean; established: boolean }> {
+  const out: Array<{ port: number; listening: boolean; established: boolean }> = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*\d+:\s+[0-9A-Fa-f]+:([0-9A-Fa-f]{4})\s+\S+\s+([0-9A-Fa-f]{2})\s/.exec(line);
+    if (!m) continue;
+    const st = (m[2] as string).toUpperCase();
+    out.push({ port: parseInt(m[1] as string, 16), listening: st === '0A', established: st === '01' });
+  }
+  return out;
+}
+
 interface SsEntry {
   path: string;
   inode: string;
@@ -96,6 +108,7 @@ function absolute(p: string, cwd: string | undefined): string {
 
 export function listVms(snapshot: Snapshot): VmInfo[] {
   const unix = parseNetUnix(snapshot.unix);
+  const tcp = parseNetTcp(snapshot.tcp);
   let ss: SsEntry[] | undefined;
   const holderOf = (pathOf: string, qemuPid: number): Holder | undefined => {
     ss ??= parseSs(snapshot.sockets() ?? '');
@@ -133,7 +146,10 @@ export function listVms(snapshot: Snapshot): VmInfo[] {
         if (m.transport === 'tcp' && m.server) {
           const host = !m.host || m.host === '0.0.0.0' ? '127.0.0.1' : m.host === '::' ? '::1' : m.host;
           const target = host.includes(':') ? `[${host}]:${m.port}` : `${host}:${m.port}`;
-          return { ...m, state: 'unknown', target: m.protocol === 'qmp' ? target : undefined };
+          // By port: QEMU's listener, and a connection it accepted (local port the same).
+          const mine = tcp.filter((e) => e.port === m.port);
+          const state: MonitorState = !mine.some((e) => e.listening) ? (snapshot.tcp ? 'absent' : 'unknown') : mine.some((e) => e.established) ? 'held' : 'free';
+          return { ...m, state, target: m.protocol === 'qmp' ? target : undefined };
         }
         return { ...m, state: 'none' };
       });

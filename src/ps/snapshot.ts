@@ -33,6 +33,8 @@ export interface Snapshot {
   processes: ProcEntry[];
   /** /proc/net/unix as read. */
   unix: string;
+  /** /proc/net/tcp and /proc/net/tcp6 as read (TCP monitors: listening, connected). */
+  tcp: string;
   uptimeSeconds: number;
   clockTicks: number;
   /** `ss -xpn` output (maybe run lazily); undefined when it cannot run. */
@@ -101,6 +103,10 @@ export function readLocalSnapshot(): Snapshot {
   return {
     processes,
     unix: decode(read('/proc/net/unix') ?? ''),
+    // Only when a TCP monitor is there to judge.
+    tcp: processes.some((p) => p.argv.some((w) => /(^|[:=,])(tcp:|port=)/.test(w)))
+      ? (read('/proc/net/tcp') ?? '') + (read('/proc/net/tcp6') ?? '')
+      : '',
     uptimeSeconds: Number((read('/proc/uptime') ?? '0').split(' ')[0]),
     clockTicks: 100,
     sockets() {
@@ -124,6 +130,7 @@ export const REMOTE_DUMP = [
   "echo '@@qmpsh:uptime'; cat /proc/uptime",
   "echo '@@qmpsh:clktck'; getconf CLK_TCK 2>/dev/null || echo 100",
   "echo '@@qmpsh:unix'; cat /proc/net/unix",
+  "echo '@@qmpsh:tcp'; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null",
   "echo '@@qmpsh:ss'; ss -xpn 2>/dev/null",
   "echo '@@qmpsh:stat'; head -v -c 4096 /proc/[0-9]*/stat 2>/dev/null",
   "echo '@@qmpsh:cmdline'; head -v -c 131072 /proc/[0-9]*/cmdline 2>/dev/null",
@@ -160,6 +167,7 @@ export function parseDump(output: string): Snapshot {
   return {
     processes,
     unix: decode(sections.get('unix') ?? ''),
+    tcp: sections.get('tcp') ?? '',
     uptimeSeconds: Number((sections.get('uptime') ?? '0').split(' ')[0]),
     clockTicks: Number(sections.get('clktck')?.trim()) || 100,
     sockets: () => (ss.trim() ? ss : undefined),

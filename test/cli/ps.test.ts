@@ -134,7 +134,7 @@ describe('qmpsh ps', () => {
       { protocol: 'qmp', address: sock('p.qmp'), state: 'held', holder: { pid: process.pid } },
       { protocol: 'qmp', address: sock('p2.qmp'), pretty: true, state: 'free' },
     ]);
-    expect(byName(vms, `tcp-${TAG}`).monitors).toMatchObject([{ protocol: 'qmp', address: `127.0.0.1:${tcpPort}`, state: 'unknown' }]);
+    expect(byName(vms, `tcp-${TAG}`).monitors).toMatchObject([{ protocol: 'qmp', address: `127.0.0.1:${tcpPort}`, state: 'free' }]);
     expect(byName(vms, `held-${TAG}`).monitors).toMatchObject([{ state: 'held', holder: { pid: process.pid } }]);
     expect(byName(vms, `hmp-${TAG}`).monitors).toMatchObject([{ protocol: 'hmp', address: sock('hmp.sock') }]);
     expect(byName(vms, `vm ünï ☃,x-${TAG}`).target).toBe(`@vm ünï ☃,x-${TAG}`);

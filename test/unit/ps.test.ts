@@ -1,7 +1,7 @@
 /** qmpsh ps's pure parts: QEMU command lines, /proc text, ss output, name matching. */
 import { describe, expect, it } from 'vitest';
 import { parseOptionString, parseQemuArgs, qemuProgram } from '../../src/ps/cmdline.js';
-import { listVms, parseNetUnix, parseSs, type VmInfo } from '../../src/ps/list.js';
+import { listVms, parseNetTcp, parseNetUnix, parseSs, type VmInfo } from '../../src/ps/list.js';
 import { findVm, matchVms, monitorFor } from '../../src/ps/names.js';
 import { argvOf, parseDump, parseStat, type Snapshot } from '../../src/ps/snapshot.js';
 
@@ -80,6 +80,27 @@ describe('/proc text', () => {
     ]);
   });
 
+  it('/proc/net/tcp: a TCP monitor listening, and held (a connection QEMU accepted on its port)', () => {
+    const tcp = [
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      '   0: 0100007F:115C 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0',
+      '   1: 0100007F:115D 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1 0 100 0 0 10 0',
+      '   2: 0100007F:115D 0100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        0 3 1 0 20 4 30 10 -1',
+    ].join('\n');
+    expect(parseNetTcp(tcp)).toEqual([
+      { port: 4444, listening: true, established: false },
+      { port: 4445, listening: true, established: false },
+      { port: 4445, listening: false, established: true },
+    ]);
+    const vms = listVms({
+      processes: [4444, 4445, 4446].map((port, i) => ({
+        pid: i + 1, argv: ['qemu-system-x86_64', '-qmp', `tcp:127.0.0.1:${port},server=on,wait=off`], program: 'qemu-system-x86_64', state: 'S', startTicks: 0,
+      })),
+      unix: '', tcp, uptimeSeconds: 1, clockTicks: 100, sockets: () => undefined,
+    });
+    expect(vms.map((v) => v.monitors[0]?.state)).toEqual(['free', 'held', 'absent']);
+  });
+
   const snapshot = (sockets = ss): Snapshot => ({
     processes: [
       { pid: 10, argv: ['qemu-system-x86_64', '-name', 'web1', '-qmp', 'unix:/run/a b.qmp,server=on,wait=off'], program: 'qemu-system-x86_64', state: 'S', startTicks: 1000, cwd: '/' },
@@ -88,6 +109,7 @@ describe('/proc text', () => {
       { pid: 13, argv: ['qemu-system-x86_64', '-name', 'web1'], program: 'qemu-system-x86_64', state: 'S', startTicks: 0 },
     ],
     unix,
+    tcp: '',
     uptimeSeconds: 100,
     clockTicks: 100,
     sockets: () => sockets,
@@ -116,6 +138,7 @@ describe('/proc text', () => {
       '@@qmpsh:uptime', '100.5 50.0',
       '@@qmpsh:clktck', '100',
       '@@qmpsh:unix', unix,
+      '@@qmpsh:tcp', '',
       '@@qmpsh:ss', ss,
       '@@qmpsh:stat',
       '==> /proc/10/stat <==', '10 (qemu-system-x86) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 1000 20', '',
