@@ -226,6 +226,22 @@ describe('@NAME targets', () => {
     for (const r of [unknown, dup, h, hmp]) expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('a stopped QEMU (SIGSTOP): ps says so, and @NAME says how to resume it (exit 5)', async () => {
+    process.kill(daemonPid as number, 'SIGSTOP');
+    try {
+      // A signal is delivered after kill() returns: wait until the kernel shows it stopped.
+      const stat = () => readFileSync(`/proc/${daemonPid}/stat`, 'utf8');
+      while (!/\) [Tt] /.test(stat())) await new Promise((r) => setTimeout(r, 10));
+      const vm = byName(mine((await runCli(['ps', '--status'])).stdout), `daemon-${TAG}`);
+      expect(vm).toMatchObject({ process: 'stopped', status: '(stopped)' });
+      const r = await runCli([`@daemon-${TAG}`, 'query-status', '--connect-timeout', '1']);
+      expect(r.code).toBe(5);
+      expect(r.stderr).toMatch(new RegExp(`is stopped; resume it with kill -CONT ${daemonPid}`));
+    } finally {
+      process.kill(daemonPid as number, 'SIGCONT');
+    }
+  });
+
   it('scripts and the interactive shell take @NAME', async () => {
     const script = await runCli([`@web1-${TAG}`], { input: 'query-name\n' });
     expect(script.stdout).toContain(`"name":"web1-${TAG}"`);
