@@ -76,6 +76,11 @@ export async function resolveName(word: string, all: Listings): Promise<string> 
 /** Fan-out: every word -> targets; `@glob` -> one per VM it matches (sorted by name), each with its error if it has no usable monitor. */
 export async function expandWithNames(words: readonly string[], all: Listings): Promise<ExpandedTarget[]> {
   const out: ExpandedTarget[] = [];
+  // Every host's listing at once (`ssh://node{1..8}/@*`: eight logins side by side, not in turn).
+  for (const word of words) {
+    const t = nameTargetOf(word);
+    if (t) all.of(t.host).catch(() => {});
+  }
   for (const word of words) {
     const t = nameTargetOf(word);
     if (!t) {
