@@ -32,9 +32,12 @@ export async function runPs(ps: PsRequest, rt: Runtime): Promise<void> {
     const rows: Row[] = [];
     const hosts = ps.hosts.length ? ps.hosts : [undefined];
     let failed = 0;
-    for (const host of hosts) {
+    // Every host at once; printed in the order given.
+    const listed = hosts.map((host) => all.of(host === undefined ? undefined : parseSshTarget(host)));
+    for (const p of listed) p.catch(() => {});
+    for (const [i, host] of hosts.entries()) {
       try {
-        const { vms } = await all.of(host === undefined ? undefined : parseSshTarget(host));
+        const { vms } = await (listed[i] as (typeof listed)[number]);
         rows.push(...vms.map((vm) => ({ host, vm })));
       } catch (err) {
         if (!(err instanceof QmpError)) throw err;
