@@ -106,21 +106,21 @@ async function runOnNamed(mode: Mode, rt: Runtime, target: string): Promise<void
   if (!isNameTarget(target)) return runOn(mode, rt, target);
   const names = listings(rt.common.connectTimeoutMs, rt.signal);
   try {
-    return await runOn(mode, rt, await resolveName(target, names));
+    return await runOn(mode, rt, await resolveName(target, names), target);
   } finally {
     names.release();
   }
 }
 
 /** One target: the mode's own runner. */
-async function runOn(mode: Mode, rt: Runtime, target: string): Promise<void> {
+async function runOn(mode: Mode, rt: Runtime, target: string, shown?: string): Promise<void> {
   switch (mode.kind) {
     case 'oneshot':
       return (await import('./modes/oneshot.js')).runOneShot(mode, rt, target);
     case 'batch':
       return (await import('./modes/batch.js')).runBatch(mode, rt, target);
     case 'repl':
-      return (await import('./repl/index.js')).runRepl(mode, rt, target, VERSION);
+      return (await import('./repl/index.js')).runRepl(mode, rt, target, VERSION, shown);
     case 'events':
       return (await import('./modes/events.js')).runEventStream(mode, rt, target);
     case 'wait-event':

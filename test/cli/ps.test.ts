@@ -248,7 +248,8 @@ describe('@NAME targets', () => {
     requireTmux();
     const t = Tmux.start([process.execPath, BIN, `@web1-${TAG}`], { NO_COLOR: '1', TERM: 'xterm-256color' }, 160, 30);
     try {
-      await t.waitFor(/\[running\]> ?$/m);
+      // The prompt calls it by its name.
+      await t.waitFor(new RegExp(`^@web1-${TAG} \\[running\\]> ?$`, 'm'));
       t.type('query-name');
       t.keys('Enter');
       await t.waitFor(new RegExp(`"name": "web1-${TAG}"`));
