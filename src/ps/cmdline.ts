@@ -22,6 +22,8 @@ export interface MonitorSpec {
   path?: string;
   host?: string;
   port?: number;
+  /** A socket handed to QEMU already bound (`-chardev socket,fd=N`, libvirt): its fd in QEMU. */
+  fd?: number;
   /** QEMU listens (server=on); false: QEMU connects to the path as a client. */
   server: boolean;
   pretty: boolean;
@@ -97,6 +99,8 @@ function chardev(value: string): { id: string; endpoint: Omit<MonitorSpec, 'prot
   if (backend === 'socket' && get('port') !== undefined) {
     return { id, endpoint: { transport: 'tcp', host: get('host') || '0.0.0.0', port: Number(get('port')), server } };
   }
+  const fd = get('fd');
+  if (backend === 'socket' && fd !== undefined && /^\d+$/.test(fd)) return { id, endpoint: { transport: 'other', fd: Number(fd), server } };
   return { id, endpoint: { transport: 'other', server: false } };
 }
 

@@ -124,7 +124,14 @@ export function listVms(snapshot: Snapshot): VmInfo[] {
   return snapshot.processes
     .map((p): VmInfo => {
       const parsed = parseQemuArgs(p.argv.slice(1), p.program);
-      const monitors = parsed.monitors.map((m): MonitorInfo => {
+      const monitors = parsed.monitors.map((spec): MonitorInfo => {
+        let m = spec;
+        if (m.fd !== undefined) {
+          // A socket bound by someone else and handed over (libvirt): /proc/net/unix has its path.
+          const inode = p.fdInode?.(m.fd);
+          const bound = inode === undefined ? undefined : unix.find((e) => e.inode === inode && e.listening)?.path;
+          if (bound) m = { ...m, transport: 'unix', path: bound };
+        }
         if (m.transport === 'unix' && m.path !== undefined) {
           const full = absolute(m.path, p.cwd);
           if (!m.server) return { ...m, path: full, state: 'none' };

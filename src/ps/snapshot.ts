@@ -27,6 +27,8 @@ export interface ProcEntry {
   startTicks: number;
   /** The working directory, when readable (relative socket paths). */
   cwd?: string | undefined;
+  /** The socket inode behind an fd of QEMU's (`-chardev socket,fd=N`), when readable. */
+  fdInode?: ((fd: number) => string | undefined) | undefined;
 }
 
 export interface Snapshot {
@@ -97,7 +99,14 @@ export function readLocalSnapshot(): Snapshot {
     } catch {
       cwd = undefined;
     }
-    processes.push({ pid: Number(entry), argv, program, state: parsed.state, startTicks: parsed.startTicks, cwd });
+    const fdInode = (fd: number) => {
+      try {
+        return /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${entry}/fd/${fd}`))?.[1];
+      } catch {
+        return undefined; // another user's QEMU (libvirt's runs as its own user): root sees it
+      }
+    };
+    processes.push({ pid: Number(entry), argv, program, state: parsed.state, startTicks: parsed.startTicks, cwd, fdInode });
   }
   let ss: string | undefined | null = null;
   return {

@@ -5,7 +5,7 @@
  * directory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,13 +77,22 @@ beforeAll(async () => {
   start(QEMU_BINARY, [...BASE, '-name', `dup-${TAG}`, '-qmp', `unix:${sock('d2.qmp')},server=on,wait=off`]);
   // qemu-storage-daemon (no -name: it answers to its pid).
   start(QSD, ['--chardev', `socket,id=m,path=${sock('qsd.qmp')},server=on,wait=off`, '--monitor', 'chardev=m']);
+  // libvirt: the monitor socket is bound by libvirtd and handed to QEMU as an
+  // fd (-chardev socket,fd=N); perl (Debian's essential perl-base) binds it
+  // and execs QEMU with it as fd 3. Held below, as libvirtd holds it.
+  mkdirSync(sock('libvirt'));
+  start('perl', ['-MSocket', '-MPOSIX', '-e',
+    '$^F = 255; socket(my $s, PF_UNIX, SOCK_STREAM, 0) or die; bind($s, pack_sockaddr_un(shift)) or die; listen($s, 5) or die; ' +
+      'fileno($s) == 3 or POSIX::dup2(fileno($s), 3) or die; exec @ARGV or die',
+    sock('libvirt/m.sock'), QEMU_BINARY, ...BASE, '-name', `guest=lv-${TAG},debug-threads=on`,
+    '-chardev', 'socket,id=charmonitor,fd=3,server=on,wait=off', '-mon', 'chardev=charmonitor,id=monitor,mode=control']);
   // A daemonized QEMU: not our child; killed by its pid at the end.
   const d = spawn(QEMU_BINARY, [...BASE, '-name', `daemon-${TAG}`, '-qmp', `unix:${sock('dm.qmp')},server=on,wait=off`, '-daemonize', '-pidfile', sock('dm.pid')], { stdio: 'ignore' });
   await new Promise((r) => d.once('exit', r));
   daemonPid = Number(readFileSync(sock('dm.pid'), 'utf8'));
-  for (const s of ['e.qmp', 'g.qmp', 'p.qmp', 'p2.qmp', 'h.qmp', 'u.qmp', 'd1.qmp', 'd2.qmp', 'qsd.qmp', 'dm.qmp']) await greets({ path: sock(s) });
+  for (const s of ['libvirt/m.sock', 'e.qmp', 'g.qmp', 'p.qmp', 'p2.qmp', 'h.qmp', 'u.qmp', 'd1.qmp', 'd2.qmp', 'qsd.qmp', 'dm.qmp']) await greets({ path: sock(s) });
   await greets({ host: '127.0.0.1', port: tcpPort });
-  held.push(await holdMonitor(sock('h.qmp')), await holdMonitor(sock('p.qmp')));
+  held.push(await holdMonitor(sock('h.qmp')), await holdMonitor(sock('p.qmp')), await holdMonitor(sock('libvirt/m.sock')));
 }, 60_000);
 
 afterAll(() => {
@@ -127,7 +136,7 @@ describe('qmpsh ps', () => {
     const r = await runCli(['ps']);
     expect(r.code, r.stderr).toBe(0);
     const vms = mine(r.stdout);
-    expect(vms).toHaveLength(11);
+    expect(vms).toHaveLength(12);
     expect(byName(vms, `web1-${TAG}`).monitors).toEqual([{ protocol: 'qmp', address: sock('g.qmp'), mode: 'server', pretty: false, state: 'free' }]);
     const web2 = byName(vms, `web2-${TAG}`);
     expect(web2.monitors).toMatchObject([
@@ -136,6 +145,8 @@ describe('qmpsh ps', () => {
     ]);
     expect(byName(vms, `tcp-${TAG}`).monitors).toMatchObject([{ protocol: 'qmp', address: `127.0.0.1:${tcpPort}`, state: 'free' }]);
     expect(byName(vms, `held-${TAG}`).monitors).toMatchObject([{ state: 'held', holder: { pid: process.pid } }]);
+    // libvirt's fd-passed socket: its path from /proc/net/unix, through QEMU's fd.
+    expect(byName(vms, `lv-${TAG}`).monitors).toMatchObject([{ protocol: 'qmp', address: sock('libvirt/m.sock'), state: 'held', holder: { pid: process.pid } }]);
     expect(byName(vms, `hmp-${TAG}`).monitors).toMatchObject([{ protocol: 'hmp', address: sock('hmp.sock') }]);
     expect(byName(vms, `vm ünï ☃,x-${TAG}`).target).toBe(`@vm ünï ☃,x-${TAG}`);
     expect(byName(vms, `daemon-${TAG}`)).toMatchObject({ pid: daemonPid, daemonized: true });
@@ -220,10 +231,13 @@ describe('@NAME targets', () => {
     const h = await runCli([`@held-${TAG}`, 'query-status']);
     expect(h.code).toBe(3);
     expect(h.stderr).toMatch(new RegExp(`its QMP monitor ${sock('h.qmp')} is held by .+ \\(pid ${process.pid}\\)`));
+    const lv = await runCli([`@lv-${TAG}`, 'query-status']);
+    expect(lv.code).toBe(3);
+    expect(lv.stderr).toMatch(new RegExp(`its QMP monitor ${sock('libvirt/m.sock')} is held by .+ \\(pid ${process.pid}\\).*use virsh qemu-monitor-command lv-${TAG} '\\{"execute": "query-status"\\}'`));
     const hmp = await runCli([`@hmp-${TAG}`, 'query-status']);
     expect(hmp.code).toBe(3);
     expect(hmp.stderr).toMatch(/has no QMP monitor .*start it with -qmp unix:/);
-    for (const r of [unknown, dup, h, hmp]) expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    for (const r of [unknown, dup, h, lv, hmp]) expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('a stopped QEMU (SIGSTOP): ps says so, and @NAME says how to resume it (exit 5)', async () => {
@@ -277,6 +291,7 @@ describe('across nodes: ssh://HOST (the local sshd)', () => {
       const ps = await runCli(['ps', `ssh://${sshd.host}`, '--status'], { env });
       expect(ps.code, ps.stderr).toBe(0);
       const vms = mine(ps.stdout);
+      // All but libvirt's: an fd handed to QEMU is resolved on this host only (the remote dump reads no fds).
       expect(vms).toHaveLength(11);
       expect(byName(vms, `web1-${TAG}`)).toMatchObject({ host: `ssh://${sshd.host}`, target: `ssh://${sshd.host}/@web1-${TAG}`, status: 'running' });
       expect(byName(vms, `held-${TAG}`).monitors[0]).toMatchObject({ state: 'held', holder: { pid: process.pid } });
