@@ -11,6 +11,7 @@ import { parseCommand, type QmpCall } from '../../shell/parse.js';
 import type { Action } from '../core/action.js';
 import { check } from '../core/read-only.js';
 import { OPTIONS, flagsOf, type ModeKind, type OptionSpec } from './table.js';
+import { decidePs, type PsRequest } from './decide-ps.js';
 import { isGlobTarget, isSocket, resolveTargets } from './targets.js';
 
 /** Cross-cutting settings: every mode that connects honours them (core/session.ts). */
@@ -59,15 +60,7 @@ export type Targets =
   /** --listen PATH: QEMU connects to us. */
   | { kind: 'listen'; path: string };
 
-/** `qmpsh ps [ssh://HOST ...]`: the QEMUs of this host (or those), from /proc. */
-export interface PsRequest {
-  /** ssh://[user@]host[:port] each; none: this host. */
-  hosts: string[];
-  /** --status: ask free monitors for their run state. */
-  status: boolean;
-  /** Table on a terminal (or --table), NDJSON otherwise (or --json). */
-  output: 'table' | 'json' | 'auto';
-}
+export type { PsRequest };
 
 export type Invocation =
   | { kind: 'run'; mode: Mode; targets: Targets; common: Common }
@@ -130,7 +123,7 @@ export function decide(given: Given, positionals: readonly string[], ctx: Decide
   }
 
   // `qmpsh ps`: no QMP command is called so (a socket named ps is still a target).
-  if (positionals[0] === 'ps' && !isSocket('ps')) return decidePs(given, positionals.slice(1));
+  if (positionals[0] === 'ps' && !isSocket('ps')) return { kind: 'ps', ps: decidePs(given, positionals.slice(1)), common: commonOf(given) };
 
   // Where the targets come from.
   const launch = flag('launch');
@@ -292,30 +285,6 @@ export function decide(given: Given, positionals: readonly string[], ctx: Decide
   const action = mode.kind === 'oneshot' || mode.kind === 'wait-event' ? mode.action : mode.kind === 'wait' ? ({ kind: 'qmp', call: mode.call } as Action) : undefined;
   if (action) check(action, common.readOnly);
   return { kind: 'run', mode, targets, common };
-}
-
-function decidePs(given: Given, words: string[]): Invocation {
-  for (const name of given.keys()) {
-    const spec = OPTIONS.find((o) => o.long === name) as OptionSpec;
-    if (!spec.ps) {
-      const ok = OPTIONS.filter((o) => o.ps).map((o) => `--${o.long}`);
-      throw new UsageError(`--${spec.long} does not apply to qmpsh ps (it takes: ${ok.join(', ')})`);
-    }
-  }
-  if (given.has('json') && given.has('table')) throw new UsageError('give either --json or --table, not both');
-  const hosts = words.map((w) => {
-    const host = /^ssh:\/\/[^/]+$/.test(w) ? `${w}/` : w;
-    if (!/^ssh:\/\/[^/]+\/$/.test(host)) {
-      throw new UsageError(`qmpsh ps lists this host, or others given as ssh://[user@]host[:port]; not '${w}'`);
-    }
-    parseAddress(host); // refuses hosts ssh would read as options
-    return host;
-  });
-  return {
-    kind: 'ps',
-    ps: { hosts, status: given.has('status'), output: given.has('json') ? 'json' : given.has('table') ? 'table' : 'auto' },
-    common: commonOf(given),
-  };
 }
 
 /** The library's error, said as the option's. */
