@@ -186,7 +186,9 @@ export function decide(given: Given, positionals: readonly string[], ctx: Decide
     if (spec.modes && !spec.modes.includes(kind)) {
       throw new UsageError(
         `--${spec.long} does not apply to ${MODE_NAMES[kind]}` +
-          (spec.modes.length ? ` (it applies to: ${spec.modes.map((m) => MODE_NAMES[m]).join(', ')})` : ''),
+          (spec.modes.length || spec.ps
+            ? ` (it applies to: ${[...spec.modes.map((m) => MODE_NAMES[m]), ...(spec.ps ? ['qmpsh ps'] : [])].join(', ')})`
+            : ''),
       );
     }
   }
