@@ -259,6 +259,8 @@ describe('@NAME targets', () => {
   it('scripts and the interactive shell take @NAME', async () => {
     const script = await runCli([`@web1-${TAG}`], { input: 'query-name\n' });
     expect(script.stdout).toContain(`"name":"web1-${TAG}"`);
+    const env = await runCli(['query-name'], { env: { QMPSH_TARGET: `@web2-${TAG}` } });
+    expect(env.stdout).toContain(`"name":"web2-${TAG}"`);
     requireTmux();
     const t = Tmux.start([process.execPath, BIN, `@web1-${TAG}`], { NO_COLOR: '1', TERM: 'xterm-256color' }, 160, 30);
     try {
