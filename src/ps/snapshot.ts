@@ -141,6 +141,14 @@ export const REMOTE_DUMP = [
   "echo '@@qmpsh:unix'; cat /proc/net/unix",
   "echo '@@qmpsh:tcp'; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null",
   "echo '@@qmpsh:ss'; ss -xpn 2>/dev/null",
+  // For each QEMU only (comm read by the shell's own `read`: no process per
+  // pid): its working directory and its socket fds, one `ls` each.
+  "echo '@@qmpsh:fds'",
+  'for d in /proc/[0-9]*; do',
+  '  { read -r c < "$d/comm"; } 2>/dev/null || continue',
+  '  case $c in qemu*|kvm) ;; *) continue ;; esac',
+  '  echo "pid ${d#/proc/}"; echo "cwd $(cd "$d/cwd" 2>/dev/null && pwd -P)"; ls -l "$d/fd" 2>/dev/null',
+  'done',
   "echo '@@qmpsh:stat'; head -v -c 4096 /proc/[0-9]*/stat 2>/dev/null",
   "echo '@@qmpsh:cmdline'; head -v -c 131072 /proc/[0-9]*/cmdline 2>/dev/null",
   'exit 0',
@@ -163,6 +171,18 @@ export function parseDump(output: string): Snapshot {
     return out;
   };
   const stats = files(sections.get('stat') ?? '', 'stat');
+  // `pid N`, `cwd PATH`, then `ls -l` of its fds (`... 3 -> socket:[12345]`).
+  const fds = new Map<number, { cwd?: string; sockets: Map<number, string> }>();
+  let current: { cwd?: string; sockets: Map<number, string> } | undefined;
+  for (const line of decode(sections.get('fds') ?? '').split('\n')) {
+    const pid = /^pid (\d+)$/.exec(line);
+    if (pid) fds.set(Number(pid[1]), (current = { sockets: new Map() }));
+    else if (current && line.startsWith('cwd /')) current.cwd = line.slice(4);
+    else {
+      const fd = / (\d+) -> socket:\[(\d+)\]$/.exec(line);
+      if (fd && current) current.sockets.set(Number(fd[1]), fd[2] as string);
+    }
+  }
   const processes: ProcEntry[] = [];
   for (const [pid, cmdline] of files(sections.get('cmdline') ?? '', 'cmdline')) {
     const argv = argvOf(decode(cmdline));
@@ -170,7 +190,8 @@ export function parseDump(output: string): Snapshot {
     const parsed = stat === undefined ? undefined : parseStat(decode(stat.trimEnd()));
     const program = qemuProgram(argv[0] ?? '', parsed?.comm);
     if (!program || !parsed) continue;
-    processes.push({ pid, argv, program, state: parsed.state, startTicks: parsed.startTicks });
+    const seen = fds.get(pid);
+    processes.push({ pid, argv, program, state: parsed.state, startTicks: parsed.startTicks, cwd: seen?.cwd, fdInode: (fd) => seen?.sockets.get(fd) });
   }
   const ss = decode(sections.get('ss') ?? '');
   return {

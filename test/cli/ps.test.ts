@@ -293,8 +293,9 @@ describe('across nodes: ssh://HOST (the local sshd)', () => {
       const ps = await runCli(['ps', `ssh://${sshd.host}`, '--status'], { env });
       expect(ps.code, ps.stderr).toBe(0);
       const vms = mine(ps.stdout);
-      // All but libvirt's: an fd handed to QEMU is resolved on this host only (the remote dump reads no fds).
-      expect(vms).toHaveLength(11);
+      expect(vms).toHaveLength(12);
+      // libvirt's fd-passed socket, through the remote dump's `ls -l /proc/PID/fd`.
+      expect(byName(vms, `lv-${TAG}`).monitors).toMatchObject([{ address: sock('libvirt/m.sock'), state: 'held' }]);
       expect(byName(vms, `web1-${TAG}`)).toMatchObject({ host: `ssh://${sshd.host}`, target: `ssh://${sshd.host}/@web1-${TAG}`, status: 'running' });
       expect(byName(vms, `held-${TAG}`).monitors[0]).toMatchObject({ state: 'held', holder: { pid: process.pid } });
       expect(byName(vms, `vm ünï ☃,x-${TAG}`)).toBeDefined();

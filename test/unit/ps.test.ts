@@ -140,17 +140,22 @@ describe('/proc text', () => {
       '@@qmpsh:unix', unix,
       '@@qmpsh:tcp', '',
       '@@qmpsh:ss', ss,
+      '@@qmpsh:fds', 'pid 10', 'cwd /srv', 'lrwx------ 1 root root 64 Nov 25 12:00 7 -> socket:[100]', 'lr-x------ 1 root root 64 Nov 25 12:00 8 -> /dev/null',
       '@@qmpsh:stat',
       '==> /proc/10/stat <==', '10 (qemu-system-x86) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 1000 20', '',
       '==> /proc/99/stat <==', '99 (bash) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 1000 20',
       '@@qmpsh:cmdline',
       '==> /proc/10/cmdline <==',
-      'qemu-system-x86_64\0-name\0web\n1\0-qmp\0unix:/run/a b.qmp,server=on,wait=off\0',
+      'qemu-system-x86_64\0-name\0web\n1\0-qmp\0unix:/run/a b.qmp,server=on,wait=off\0-chardev\0socket,id=m,fd=7,server=on,wait=off\0-mon\0chardev=m,mode=control\0-qmp\0unix:rel.qmp,server=on,wait=off\0',
       '==> /proc/99/cmdline <==',
       'bash\0',
     ].join('\n');
     const vms = listVms(parseDump(Buffer.from(dump).toString('latin1')));
     expect(vms).toHaveLength(1);
-    expect(vms[0]).toMatchObject({ pid: 10, name: 'web\n1', uptimeSeconds: 91, monitors: [{ state: 'held', holder: { program: 'libvirtd' } }] });
+    expect(vms[0]).toMatchObject({ pid: 10, name: 'web\n1', uptimeSeconds: 91 });
+    expect(vms[0]?.monitors[0]).toMatchObject({ state: 'held', holder: { program: 'libvirtd' } });
+    // A relative path is QEMU's working directory's; the fd handed to QEMU is the socket bound at /run/a b.qmp.
+    expect(vms[0]?.monitors[1]).toMatchObject({ path: '/srv/rel.qmp', state: 'absent' });
+    expect(vms[0]?.monitors[2]).toMatchObject({ transport: 'unix', path: '/run/a b.qmp', fd: 7, state: 'held' });
   });
 });
