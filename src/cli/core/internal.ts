@@ -5,6 +5,7 @@
  * are a closed list the compiler checks: a user's request cannot come this
  * way, it goes through the gate (core/gate.ts).
  */
+import { runHmp } from '../../hmp.js';
 import type { JsonValue } from '../../protocol/json.js';
 import type { JsonObject } from '../../protocol/messages.js';
 import type { ExecuteOptions, QmpClient } from '../../session.js';
@@ -12,6 +13,7 @@ import type { ExecuteOptions, QmpClient } from '../../session.js';
 export type InternalCommand =
   | 'query-jobs'
   | 'device-list-properties'
+  | 'qom-list-properties'
   | 'query-name'
   | 'query-status'
   | 'query-migrate'
@@ -30,4 +32,11 @@ export function internal(
   options?: ExecuteOptions,
 ): Promise<JsonValue> {
   return client.execute(name, args, options);
+}
+
+/** HMP lines qmpsh runs itself (the REPL's completion of HMP commands and `info` subcommands): read-only help text. */
+export type InternalHmp = 'help' | 'help info';
+
+export function internalHmp(client: QmpClient, line: InternalHmp): Promise<string> {
+  return runHmp(client, line, { internal: true });
 }

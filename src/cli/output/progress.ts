@@ -4,7 +4,7 @@
  * bar, percent, bytes, rate and ETA, redrawn in place; anywhere else an NDJSON
  * line at a steady interval (and one at every status change), no animation.
  */
-import { RateTracker } from '../../jobs/model.js';
+import { RateTracker, type JobState, type MigrationState } from '../../jobs/model.js';
 import { stringifyJson } from '../../protocol/json.js';
 import { inert } from './inert.js';
 
@@ -16,6 +16,23 @@ export interface ProgressSample {
   total: number;
   /** More numbers worth showing (migration: dirty rate, passes). */
   extra?: Record<string, number>;
+}
+
+/** A job as one progress sample (--wait, and the shell's .wait). */
+export function jobSample(job: JobState): ProgressSample {
+  return { label: `${job.type} ${job.id}`, status: job.status, done: job.done, total: job.total };
+}
+
+/** The migration as one progress sample (--wait, and the shell's .wait). */
+export function migrationSample(m: MigrationState): ProgressSample {
+  return {
+    label: 'migration',
+    status: m.status,
+    // RAM processed, not bytes sent: zero pages cost almost nothing to send.
+    done: m.total > 0 ? m.total - m.remaining : 0,
+    total: m.total,
+    extra: { 'dirty-pages-rate': m.dirtyRate, passes: m.passes, transferred: m.transferred },
+  };
 }
 
 export interface ProgressReporter {
