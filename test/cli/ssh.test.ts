@@ -20,15 +20,19 @@ afterAll(async () => {
 });
 
 const viaSsh = (args: string[]) => runCli(args, { env: { QMPSH_SSH: sshd.sshCommand } });
-const tunnels = () => readdirSync(tmpdir()).filter((n) => n.startsWith('qmpsh-ssh-'));
 
 describe('ssh:// targets', () => {
   it('runs a command on a remote socket and cleans up the tunnel', async () => {
-    const before = tunnels();
-    const r = await viaSsh([`ssh://${sshd.host}${qemu.sock}`, 'query-status']);
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'running' });
-    expect(tunnels()).toEqual(before);
+    // Its own $TMPDIR: other test files open tunnels in the shared one meanwhile.
+    const own = mkdtempSync(join(tmpdir(), 'qmpsh-ssh-test-'));
+    try {
+      const r = await runCli([`ssh://${sshd.host}${qemu.sock}`, 'query-status'], { env: { QMPSH_SSH: sshd.sshCommand, TMPDIR: own } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ status: 'running' });
+      expect(readdirSync(own)).toEqual([]);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 
   it('expands a glob on the remote side and reaches a dozen sockets over one login (sshd defaults: MaxStartups 10)', async () => {
