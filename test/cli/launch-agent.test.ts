@@ -8,7 +8,6 @@ import { QEMU_BINARY } from '../helpers/qemu.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const QEMU = [QEMU_BINARY, '-M', 'none', '-nodefaults', '-display', 'none'];
-const launchDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('qmpsh-launch-')).sort();
 /** Processes whose command line mentions `text` (from /proc: no procps needed). */
 function processesWith(text: string): number[] {
   return readdirSync('/proc')
@@ -28,12 +27,17 @@ const QEMU_GA = existsSync('/usr/sbin/qemu-ga') ? '/usr/sbin/qemu-ga' : 'qemu-ga
 
 describe('--launch', () => {
   it('starts QEMU, runs the command, and QEMU and its directory are gone afterwards', async () => {
-    const before = launchDirs();
-    const r = await runCli(['--launch', 'query-status', '--', ...QEMU]);
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'running' });
-    expect(launchDirs()).toEqual(before);
-    expect(processesWith(join(tmpdir(), 'qmpsh-launch-'))).toEqual([]);
+    // Its own $TMPDIR: other test files launch QEMUs in the shared one at the same time.
+    const own = mkdtempSync(join(tmpdir(), 'qmpsh-launch-test-'));
+    try {
+      const r = await runCli(['--launch', 'query-status', '--', ...QEMU], { env: { TMPDIR: own } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ status: 'running' });
+      expect(readdirSync(own)).toEqual([]);
+      expect(processesWith(join(own, 'qmpsh-launch-'))).toEqual([]);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 
   it('runs a script (batch mode) against the launched QEMU', async () => {
