@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startQemu, type Qemu } from '../helpers/qemu.js';
-import { CLI, runCli, SINGLE_FILE } from '../helpers/run-cli.js';
+import { CLI, CLI_SHELL, runCli, SINGLE_FILE } from '../helpers/run-cli.js';
 import { requireTmux, Tmux } from '../helpers/tmux.js';
 
 let qemu: Qemu;
@@ -112,6 +112,21 @@ describe('--wait on block jobs', () => {
       if (left) await cli('job-cancel', 'id=m3', '--wait');
       await cli('job-dismiss', 'id=m3');
     }
+  });
+});
+
+describe('--wait on a terminal that says it has no columns', () => {
+  it('writes progress lines instead of redrawing forever (script(1) with no size)', async () => {
+    const command = `stty cols 0 rows 0; ${CLI_SHELL} '${qemu.sock}' blockdev-backup device=src target=dst sync=full job-id=z0 speed=${32 * MiB} --wait`;
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    clearTimeout(killer);
+    expect(code, out.slice(-500)).toBe(0);
+    expect(out.length).toBeLessThan(100_000); // ora's loop wrote megabytes of cursor-up
+    expect(out).toMatch(/"progress":"backup z0","status":"concluded".*"percent":100/);
   });
 });
 

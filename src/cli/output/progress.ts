@@ -65,7 +65,9 @@ export async function progressReporter(
     return { rate, eta, percent };
   };
 
-  if (stream.isTTY) {
+  // A terminal that says it has no columns (`script` with no size, a serial
+  // console) gets the lines a pipe gets: ora would count its lines as infinite.
+  if (stream.isTTY && (stream as { columns?: number }).columns !== 0) {
     const { default: ora } = await import('ora');
     // discardStdin off: ora would otherwise put the terminal in raw mode, and
     // Ctrl-C, Ctrl-\\ and Ctrl-Z would no longer reach qmpsh as signals.
