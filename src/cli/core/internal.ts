@@ -14,6 +14,7 @@ export type InternalCommand =
   | 'device-list-properties'
   | 'query-name'
   | 'query-migrate'
+  | 'query-migrate-parameters'
   | 'query-block'
   | 'query-named-block-nodes'
   | 'qom-list'
@@ -29,4 +30,11 @@ export function internal(
   options?: ExecuteOptions,
 ): Promise<JsonValue> {
   return client.execute(name, args, options);
+}
+
+/** QEMU's downtime-limit in ms (query-migrate-parameters): 300, its default, when it does not say. */
+export async function downtimeLimit(client: QmpClient): Promise<number> {
+  const p = await internal(client, 'query-migrate-parameters').catch(() => undefined);
+  const v = typeof p === 'object' && p !== null && !Array.isArray(p) ? (p as JsonObject)['downtime-limit'] : undefined;
+  return typeof v === 'number' && v > 0 ? v : typeof v === 'bigint' && v > 0n ? Number(v) : 300;
 }

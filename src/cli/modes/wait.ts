@@ -15,16 +15,15 @@ import {
   JOB_VERBS,
   TAKES_AUTO_DISMISS,
   MIGRATION_ENDED,
+  MigrationTracker,
   jobsFrom,
-  migrationFrom,
   type JobState,
-  type MigrationState,
 } from '../../jobs/model.js';
 import type { JsonValue } from '../../protocol/json.js';
 import type { EventMessage, JsonObject } from '../../protocol/messages.js';
 import type { Action } from '../core/action.js';
 import { send } from '../core/gate.js';
-import { internal, type InternalCommand } from '../core/internal.js';
+import { downtimeLimit, internal, type InternalCommand } from '../core/internal.js';
 import { pause } from '../core/pause.js';
 import { withSession, type CliSession, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
@@ -220,17 +219,12 @@ class Follower {
     await send(this.session, { kind: 'request', request: { execute: 'migrate', arguments: args } });
     const progress = await progressReporter(this.progressStream);
     this.progress = progress;
+    // One model for --wait and --jobs (jobs/migration.ts): it judges convergence against QEMU's downtime limit.
+    const tracker = new MigrationTracker(await downtimeLimit(this.session.client));
     let interrupted = false;
     for (;;) {
-      const m: MigrationState = migrationFrom(await this.run('query-migrate'));
-      progress.update({
-        label: 'migration',
-        status: m.status,
-        // RAM processed, not bytes sent: zero pages cost almost nothing to send.
-        done: m.total > 0 ? m.total - m.remaining : 0,
-        total: m.total,
-        extra: { 'dirty-pages-rate': m.dirtyRate, passes: m.passes, transferred: m.transferred },
-      });
+      const m = tracker.update(await this.run('query-migrate'), Date.now());
+      progress.update({ label: 'migration', status: m.status, done: m.transferred, total: m.transferred + m.remaining, migration: m });
       if (MIGRATION_ENDED.has(m.status)) {
         const ok = m.status === 'completed' && !interrupted;
         progress.finish(ok, `migration ${m.status}`);
