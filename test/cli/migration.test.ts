@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawnCli, type CliChild } from '../helpers/cli-child.js';
 import { startGuest, type Guest, type GuestAction } from '../helpers/guest.js';
 import { freePort } from '../helpers/qemu.js';
-import { runCli } from '../helpers/run-cli.js';
+import { BIN, runCli } from '../helpers/run-cli.js';
+import { requireTmux, Tmux } from '../helpers/tmux.js';
 
 const MiB = 1024 * 1024;
 const LONG_MS = 180_000;
@@ -103,5 +104,33 @@ describe('a migration between two QEMUs over TCP', () => {
     expect(wait.stderr()).toMatch(/the migration was cancelled on interrupt/);
     expect((await ok(src.sock, 'query-migrate'))?.status).toBe('cancelled');
     expect((await ok(src.sock, 'query-status'))?.status).toBe('running');
+  }, LONG_MS);
+});
+
+describe('a migration that cannot converge, in a terminal', () => {
+  it('the spinner and the --jobs table show the same fields, and say "not converging"', async () => {
+    requireTmux();
+    const { src, uri } = await pair('dirty', 16 * MiB);
+    const wide = 250; // the migration's line is long: no wrapping in the way
+    const wait = Tmux.start([process.execPath, BIN, src.sock, 'migrate', `uri=${uri}`, '--wait', '--cancel-on-interrupt', '--timeout', '0'], {}, wide);
+    const jobs = Tmux.start([process.execPath, BIN, src.sockets[1] as string, '--jobs'], {}, wide);
+    try {
+      const fields = /(\d+\.\d)% [\d.]+ MiB\/[\d.]+ MiB active {2}remaining [\d.]+ MiB {2}rate [\d.]+ MiB\/s {2}dirty-rate [\d.]+ MiB\/s {2}passes \d+ {2}not converging {2}expected-downtime [\d.]+s {2}eta -/;
+      const spinner = await wait.waitFor(new RegExp(`migration \\[[#-]{20}\\] ${fields.source}`), 150_000);
+      expect(spinner.split('\n').filter((l) => l.includes('migration [')).length).toBe(1); // redrawn in place
+      // --jobs came later: its own model needs a pass change to judge, as --wait's did.
+      const table = await jobs.waitFor(/^- +migration +active .*not converging/m, 60_000);
+      expect(table).toMatch(/^ID +TYPE +STATUS +PROGRESS +DONE +TOTAL +DETAILS$/m);
+      expect(table).toMatch(/^- +migration +active +\d+\.\d% +[\d.]+ MiB +[\d.]+ MiB +remaining [\d.]+ MiB {2}rate .* {2}not converging {2}expected-downtime [\d.]+s {2}eta -$/m);
+      wait.keys('C-c');
+      expect(await wait.exitCode()).toBe(130);
+      expect(wait.screen()).toMatch(/the migration was cancelled on interrupt/);
+      await jobs.waitFor(/^- +migration +cancelled /m, 30_000);
+      jobs.keys('C-c');
+      expect(await jobs.exitCode()).toBe(130);
+    } finally {
+      wait.close();
+      jobs.close();
+    }
   }, LONG_MS);
 });
