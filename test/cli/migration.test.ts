@@ -82,6 +82,10 @@ describe('a migration between two QEMUs over TCP', () => {
     const snapshot = JSON.parse(await jobs.waitForLine('stdout', /"converging":false/, 30_000)) as Line;
 
     const p = JSON.parse(seen) as Line;
+    // Said once, with what to do about it.
+    const notes = ndjson(wait.stderr()).filter((l) => /not converging/.test(l.note ?? ''));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]?.note).toMatch(/raise max-bandwidth .*auto-converge .*migrate_cancel/);
     expect(p).toMatchObject({ status: 'active', eta: null });
     expect(p.passes).toBeGreaterThanOrEqual(3);
     expect(p.percent).toBeLessThan(100);

@@ -28,6 +28,7 @@ import { pause } from '../core/pause.js';
 import { withSession, type CliSession, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
 import { progressReporter, type ProgressReporter, type ProgressStream } from '../output/progress.js';
+import { bytes } from '../output/bytes.js';
 import { formatValue } from '../output/value.js';
 
 type Wait = Extract<Mode, { kind: 'wait' }>;
@@ -222,9 +223,17 @@ class Follower {
     // One model for --wait and --jobs (jobs/migration.ts): it judges convergence against QEMU's downtime limit.
     const tracker = new MigrationTracker(await downtimeLimit(this.session.client));
     let interrupted = false;
+    let warned = false;
     for (;;) {
       const m = tracker.update(await this.run('query-migrate'), Date.now());
       progress.update({ label: 'migration', status: m.status, done: m.transferred, total: m.transferred + m.remaining, migration: m });
+      if (m.converging === false && !warned) {
+        warned = true;
+        progress.note(
+          `the migration is not converging: the guest dirties memory about as fast as it is sent (${bytes(m['dirty-rate'])}/s of ${bytes(m.rate)}/s); ` +
+            `raise max-bandwidth or downtime-limit (migrate-set-parameters), turn on auto-converge (migrate-set-capabilities), or cancel it (migrate_cancel)`,
+        );
+      }
       if (MIGRATION_ENDED.has(m.status)) {
         const ok = m.status === 'completed' && !interrupted;
         progress.finish(ok, `migration ${m.status}`);
