@@ -1,6 +1,6 @@
 /**
- * One model of a migration's progress, for every view (--wait's progress and
- * --jobs), from successive query-migrate replies (qapi/migration.json
+ * One model of a migration's progress, for every view (a follower's progress
+ * line, a jobs table), from successive query-migrate replies (qapi/migration.json
  * MigrationInfo, MigrationStats). Pure: the caller feeds replies, with the
  * time it got them.
  *
@@ -20,7 +20,7 @@
  */
 import type { JsonValue } from '../protocol/json.js';
 
-/** A migration as the views show it: the same names in --wait and --jobs. */
+/** A migration as every view shows it, under these names. */
 export interface MigrationProgress {
   /** MigrationStatus: none, setup, active, completed, failed, cancelled, ... */
   status: string;
