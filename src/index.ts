@@ -22,3 +22,4 @@ export type {
 export { greetingVersion } from './protocol/messages.js';
 export { parseRequest, parseArguments, parseValue } from './shell/parse.js';
 export { runHmp, isHmpError } from './hmp.js';
+export { MigrationTracker, migrationFrom, type MigrationProgress } from './jobs/migration.js';

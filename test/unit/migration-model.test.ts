@@ -87,6 +87,11 @@ describe('the model on its own', () => {
     expect(Number.isFinite(odd.percent)).toBe(true);
   });
 
+  it('is the library\'s own', async () => {
+    const lib = await import('../../src/index.js');
+    expect(lib.MigrationTracker).toBe(MigrationTracker);
+  });
+
   it('--wait and --jobs show the same names', () => {
     const p = replay(load('7.2-dirty')).at(-1) as MigrationProgress;
     const json = migrationJson(p);
