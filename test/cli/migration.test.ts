@@ -48,7 +48,7 @@ type Line = Record<string, any>;
 const ndjson = (text: string): Line[] => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Line);
 
 describe('a migration between two QEMUs over TCP', () => {
-  it('--wait follows it to completion: percent only grows to 100, the numbers are query-migrate\'s', async () => {
+  it('--wait follows it to completion: percent grows (within each pass) to 100, the numbers are query-migrate\'s', async () => {
     const { src, dst, uri } = await pair('idle', 32 * MiB);
     const r = await runCli([src.sock, 'migrate', `uri=${uri}`, '--wait'], { killAfterMs: LONG_MS });
     expect(r.code, r.stderr).toBe(0);
