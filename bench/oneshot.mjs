@@ -1,6 +1,9 @@
 // One-shot latency and memory of `qmpsh SOCK CMD` against the floor for Node
-// (bench/raw-client.mjs) and socat, on a throwaway QEMU.
-//   node bench/oneshot.mjs            (BENCH_RUNS=N overrides the 30 timed runs)
+// (bench/raw-client.mjs) and socat, on a throwaway QEMU; and of the
+// single-file executable (build/qmpsh-linux-x64, built here first), as ratios
+// against the same run's raw Node client.
+//   node bench/oneshot.mjs            (BENCH_RUNS=N overrides the 30 timed runs;
+//                                      BENCH_SINGLE=0 leaves the single file out)
 // A benchmark, not a test: exits 0 whether targets are met or not, and 1 only
 // when something is broken (QEMU does not come up, a client prints a wrong reply).
 import { spawnSync } from 'node:child_process';
@@ -21,6 +24,7 @@ const SOCAT_T = '0.5';
 const TARGETS = { 'query-status': 1.1, 'query-qmp-schema': 1.3 }; // time, qmpsh/raw
 const MEM_TARGET = 1.15;
 let sockPath;
+const SINGLE = process.env.BENCH_SINGLE === '0' ? undefined : join(root, 'build/qmpsh-linux-x64');
 
 function tools(cmd) {
   return [
@@ -29,6 +33,7 @@ function tools(cmd) {
     // Same bytes as `printf ... | socat`, fed directly so no shell start-up is timed.
     { name: `socat -t ${SOCAT_T}`, file: 'socat', args: ['-t', SOCAT_T, '-', `UNIX-CONNECT:${sockPath}`],
       input: `{"execute":"qmp_capabilities"}\n{"execute":"${cmd}"}\n` },
+    ...(SINGLE ? [{ name: 'single file', file: SINGLE, args: [sockPath, cmd] }] : []),
   ];
 }
 
@@ -85,6 +90,10 @@ function haveGnuTime() {
 // --- main ---------------------------------------------------------------
 
 if (!existsSync(join(root, 'dist/cli.cjs'))) fail('dist/cli.cjs is missing: run `npm run build` (or `npm run bench`)');
+if (SINGLE) {
+  const built = spawnSync(process.execPath, [join(root, 'scripts/build-single.mjs')], { encoding: 'utf8', env: { ...process.env, QMPSH_SINGLE_OUT: SINGLE } });
+  if (built.status !== 0) fail(`the single file did not build (BENCH_SINGLE=0 leaves it out):\n${built.stderr}`);
+}
 const qemu = await startQemu();
 sockPath = qemu.sock;
 
@@ -135,10 +144,21 @@ console.log();
 console.log('qmpsh / raw node (target):');
 const verdict = (ratio, target) => `${ratio.toFixed(2)}x (<= ${target.toFixed(2)}x) ${ratio <= target ? 'PASS' : 'MISS'}`;
 for (const cmd of commands) {
-  const [q, raw, socat] = cells.filter((c) => c.cmd === cmd);
+  const [q, raw, socat] = cells.filter((c) => c.cmd === cmd && c.tool.name !== 'single file');
   const mem = memory ? `   memory ${verdict(q.rss / raw.rss, MEM_TARGET)}` : '';
   console.log(`  ${pad(cmd, 18)}time ${verdict(q.med / raw.med, TARGETS[cmd])}${mem}` +
     `   (+${f1(q.med - raw.med)} ms; socat ${f1(socat.med)} ms for scale)`);
+}
+if (SINGLE) {
+  // No target: how the single file an operator copies to a node compares, in this run.
+  console.log();
+  console.log('single file (build/qmpsh-linux-x64) / raw node, beside qmpsh on node and socat:');
+  for (const cmd of commands) {
+    const [q, raw, socat, single] = cells.filter((c) => c.cmd === cmd);
+    const x = (c) => `${(c.med / raw.med).toFixed(2)}x`;
+    const mem = memory ? `   memory ${(single.rss / raw.rss).toFixed(2)}x (qmpsh ${(q.rss / raw.rss).toFixed(2)}x)` : '';
+    console.log(`  ${pad(cmd, 18)}time ${x(single)} (${f1(single.med)} ms; qmpsh ${x(q)}, socat ${x(socat)})${mem}`);
+  }
 }
 const slowestSocat = Math.max(...cells.filter((c) => c.tool.input).map((c) => quantile(c.ms, 0.9)));
 console.log();

@@ -11,7 +11,9 @@
 set -euo pipefail
 prefix=${QMPSH_QEMU10_PREFIX:-/opt/qmpsh/qemu-10.0}
 bin=$prefix/bin
-if [ -x "$bin/qemu-system-x86_64" ] && "$bin/qemu-system-x86_64" --version 2>/dev/null | grep -q 'version 10\.0'; then
+# Installed, with its module packages (an older install of this script lacked them).
+if [ -x "$bin/qemu-system-x86_64" ] && "$bin/qemu-system-x86_64" --version 2>/dev/null | grep -q 'version 10\.0' &&
+  [ -e "$prefix/root/usr/lib/x86_64-linux-gnu/qemu/ui-opengl.so" ]; then
   echo "$bin"
   exit 0
 fi
@@ -28,7 +30,11 @@ $SUDO apt-get update -qq
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
-packages=(qemu-system-x86 qemu-system-common qemu-system-data qemu-utils)
+# The module packages too: QEMU looks for a module in its own directory, then in
+# the system's (7.2's). A module 10.0 lacks is taken from 7.2 and aborts QEMU
+# ("Only modules from the same build can be loaded") as soon as something loads
+# every module, e.g. qom-list-types.
+packages=(qemu-system-x86 qemu-system-common qemu-system-data qemu-utils qemu-system-modules-opengl qemu-system-modules-spice)
 (cd "$work" && $SUDO apt-get download -qq "${packages[@]/%//bookworm-backports}" 2>/dev/null)
 # Their libraries, from Debian 12 (not QEMU's own packages: those stay 7.2).
 deps=$(for deb in "$work"/*.deb; do dpkg-deb -f "$deb" Depends; done |

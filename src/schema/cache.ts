@@ -105,7 +105,9 @@ export function readCachedSchema(dir: string, key: string, part: Part): CacheRea
     return 'malformed';
   }
   if (!schema) return 'malformed';
-  if (part === 'commands' && schema.commands.length !== schema.size) return 'malformed';
+  // The index: commands, and the argument types that are empty (so that a
+  // command given no arguments is known to need none without its own file).
+  if (part === 'commands' && ![...schema.entries].every((e) => e['meta-type'] === 'command' || isEmptyObject(e))) return 'malformed';
   if (typeof part === 'object' && !(schema.command(part.command) && schema.isClosed(part.command))) return 'malformed';
   return schema;
 }
@@ -137,7 +139,9 @@ export function writeCachedSchema(dir: string, key: string, entries: readonly Sc
       write(file(dir, key, { command: command.name }), JSON.stringify(closure(command, byName)));
     }
     // The index and the whole schema last: their presence says the rest is there.
-    write(file(dir, key, 'commands'), JSON.stringify(commands));
+    const argTypes = new Set(commands.map((c) => c['arg-type']));
+    const empty = entries.filter((e) => argTypes.has(e.name) && isEmptyObject(e));
+    write(file(dir, key, 'commands'), JSON.stringify([...commands, ...empty]));
     write(file(dir, key, 'full'), text);
   } catch {
     // a read-only home, or a schema JSON cannot hold: fetch again next time
@@ -156,4 +160,8 @@ function closure(command: SchemaEntry, byName: Map<string, SchemaEntry>): Schema
     pending.push(...Schema.typesNamedBy(entry));
   }
   return [...out.values()];
+}
+
+function isEmptyObject(e: SchemaEntry): boolean {
+  return e['meta-type'] === 'object' && Array.isArray(e.members) && e.members.length === 0 && !e.tag && !e.variants;
 }

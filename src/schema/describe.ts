@@ -3,7 +3,7 @@
  * (--describe, and `help CMD` in the REPL). Pure: text in, text out.
  */
 import { UsageError } from '../errors.js';
-import { Schema, suggest, type SchemaMember } from './schema.js';
+import { Schema, suggest } from './schema.js';
 
 const MAX_DEPTH = 3;
 
@@ -19,12 +19,17 @@ export function listNames(schema: Schema, kind: 'command' | 'event'): string {
   return names.map((n) => `${n}${flags(schema.entry(n)?.features)}`).join('\n');
 }
 
-export function describeName(schema: Schema, name: string): string {
+/**
+ * A command or event, member by member. `select` (`driver=qcow2`) picks one
+ * variant of a command whose arguments are a flat union (blockdev-add).
+ */
+export function describeName(schema: Schema, name: string, select: readonly string[] = []): string {
   const command = schema.command(name);
   if (command) {
-    const lines = [`${name}${flags(command.features)}  (command)`];
     const argType = command['arg-type'];
-    const args = argType ? membersBlock(schema, argType, '  ', 0) : [];
+    const variant = selectVariant(schema, name, argType, select);
+    const lines = [`${name}${flags(command.features)}  (command)${variant ? ` with ${variant.tag}=${variant.value}` : ''}`];
+    const args = argType ? membersBlock(schema, argType, '  ', 0, variant?.value) : [];
     lines.push(args.length ? '  arguments (? = optional):' : '  arguments: none');
     lines.push(...args.map((l) => `  ${l}`));
     lines.push(`  returns: ${returns(schema, command['ret-type'])}`);
@@ -35,6 +40,7 @@ export function describeName(schema: Schema, name: string): string {
     return lines.join('\n');
   }
   const event = schema.event(name);
+  if (event && select.length > 0) throw new UsageError(`'${name}' is an event: ${select[0]} picks nothing in it`);
   if (event) {
     const lines = [`${name}${flags(event.features)}  (event)`];
     const data = event['arg-type'] ? membersBlock(schema, event['arg-type'], '  ', 0) : [];
@@ -64,11 +70,31 @@ function returns(schema: Schema, retType: string | undefined): string {
   return schema.label(retType);
 }
 
+/** The variant `select` names (TAG=VALUE, the union's own tag), checked. */
+function selectVariant(schema: Schema, name: string, argType: string | undefined, select: readonly string[]): { tag: string; value: string } | undefined {
+  if (select.length === 0) return undefined;
+  const type = argType ? schema.entry(argType) : undefined;
+  if (!type?.tag || !type.variants) {
+    throw new UsageError(`'${name}' has no variants to pick: give no ${select[0]}`);
+  }
+  const [word, ...more] = select;
+  const [key, value] = (word as string).split(/=(.*)/s) as [string, string];
+  if (more.length > 0 || key !== type.tag) {
+    throw new UsageError(`'${name}' picks its variant by ${type.tag} alone: give ${type.tag}=VALUE`);
+  }
+  const cases = type.variants.map((v) => v.case);
+  if (!cases.includes(value)) {
+    const close = suggest(value, cases);
+    throw new UsageError(`'${type.tag}' of ${name} is one of ${cases.join(', ')}; not ${JSON.stringify(value)}${close.length ? ` (did you mean ${close.join(', ')}?)` : ''}`);
+  }
+  return { tag: type.tag, value };
+}
+
 /** Lines for an object's members, nested objects indented below their member. */
-function membersBlock(schema: Schema, typeName: string, indent: string, depth: number): string[] {
+function membersBlock(schema: Schema, typeName: string, indent: string, depth: number, tagValue?: string): string[] {
   const type = schema.entry(typeName);
   if (!type || type['meta-type'] !== 'object') return [];
-  const members = (type.members ?? []) as SchemaMember[];
+  const members = schema.objectMembers(typeName, tagValue);
   const width = Math.min(28, Math.max(0, ...members.map((m) => m.name.length + 1)));
   const out: string[] = [];
   for (const m of members) {
@@ -83,7 +109,7 @@ function membersBlock(schema: Schema, typeName: string, indent: string, depth: n
           : undefined;
     if (objectType && depth < MAX_DEPTH) out.push(...membersBlock(schema, objectType, `${indent}  `, depth + 1));
   }
-  if (type.tag && type.variants) {
+  if (type.tag && type.variants && tagValue === undefined) {
     const cases = type.variants.map((v) => v.case);
     out.push(`${indent}(more arguments depending on ${type.tag}: ${cases.join(', ')})`);
   }

@@ -73,6 +73,11 @@ export class Schema {
     return out;
   }
 
+  /** Every entry. */
+  get entries(): IterableIterator<SchemaEntry> {
+    return this.byName.values();
+  }
+
   /** How many entries (names) there are. */
   get size(): number {
     return this.byName.size;
@@ -96,6 +101,20 @@ export class Schema {
 
   entry(name: string): SchemaEntry | undefined {
     return this.byName.get(name);
+  }
+
+  /**
+   * Whether the command can be sent with no arguments at all: true when it
+   * takes none or only optional ones; undefined when its argument type is not
+   * here (the commands index holds only empty ones).
+   */
+  takesNoArguments(command: string): boolean | undefined {
+    const argType = this.command(command)?.['arg-type'];
+    if (argType === undefined) return true;
+    const type = this.byName.get(argType);
+    if (!type) return undefined;
+    if (type['meta-type'] !== 'object') return false;
+    return ((type.members ?? []) as SchemaMember[]).every((m) => 'default' in m);
   }
 
   command(name: string): SchemaEntry | undefined {

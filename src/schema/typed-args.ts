@@ -12,7 +12,7 @@ import { REPLACEMENTS, replacementCommand } from './replacements.js';
 import { NumberRangeError, UsageError } from '../errors.js';
 import { finiteNumber, parseJson, type JsonValue } from '../protocol/json.js';
 import { isObject, type JsonObject, type Request } from '../protocol/messages.js';
-import { jsonValue, outOfRange, parseValue, requestOf, type QmpCall, type RawArg } from '../shell/parse.js';
+import { buildArguments, jsonValue, outOfRange, parseValue, requestOf, type QmpCall, type RawArg } from '../shell/parse.js';
 import { Schema, suggest, type SchemaMember } from './schema.js';
 
 const INTEGER = /^[+-]?\d+$/;
@@ -171,6 +171,11 @@ class Typer {
     }
     if (nested.length > 0) {
       if (type?.['meta-type'] === 'object') return this.object(typeName, nested, {}, `${where}.`);
+      // Below `any` (qom-set's value, a CPU model's props) the schema says
+      // nothing more: the object is built from the keys, values by their look.
+      if (type?.['meta-type'] === 'builtin' && type['json-type'] === 'value') return buildArguments(nested);
+      // A list by index, as QEMU's own option syntax writes it: caps.0.capability=xbzrle caps.0.state=on.
+      if (type?.['meta-type'] === 'array') return this.indexed(type['element-type'] as string, nested, where);
       if (type?.['meta-type'] === 'alternate') {
         const objectMember = (type.members as Array<{ type: string }>).find(
           (m) => this.schema.entry(m.type)?.['meta-type'] === 'object',
@@ -181,11 +186,30 @@ class Typer {
     }
     if (leaves.length > 1) {
       if (type?.['meta-type'] === 'array') {
-        return leaves.map((leaf, i) => this.leaf(type['element-type'] as string, leaf, `${where}[${i}]`));
+        return leaves.map((leaf, i) => this.leaf(type['element-type'] as string, leaf, `${where}.${i}`));
       }
       this.fail(`'${where}' is given twice (only lists take a repeated key)`);
     }
     return this.leaf(typeName, leaves[0] as RawArg, where);
+  }
+
+  /** A list from `where.0.*`, `where.1.*`, ...: indexes from 0, none missing. */
+  private indexed(elementType: string, words: RawArg[], where: string): JsonValue[] {
+    const byIndex = new Map<number, RawArg[]>();
+    for (const w of words) {
+      const index = w.path[0] as string;
+      if (!/^(0|[1-9]\d{0,5})$/.test(index)) {
+        this.fail(`'${where}' is a list: its keys are indexes (${where}.0, ${where}.1, ...), not '${where}.${index}'`);
+      }
+      byIndex.set(Number(index), [...(byIndex.get(Number(index)) ?? []), { ...w, path: w.path.slice(1) }]);
+    }
+    const out: JsonValue[] = [];
+    for (let i = 0; i < byIndex.size; i++) {
+      const group = byIndex.get(i);
+      if (!group) this.fail(`'${where}' is a list: ${where}.${i} is missing (indexes count from 0)`);
+      out.push(this.value(elementType, group, `${where}.${i}`));
+    }
+    return out;
   }
 
   /** One value as typed, converted to the type. */
@@ -203,7 +227,7 @@ class Typer {
             return unquote(raw);
           case 'int':
             if (!INTEGER.test(raw)) return wants('an integer (int)');
-            return parseJson(raw.replace(/^\+/, ''));
+            return integer(raw, where, (m) => this.fail(m));
           case 'number': {
             if (!NUMBER.test(raw)) return wants('a number');
             // A double in QEMU (strtod): what no double holds is refused, not sent as null, 0 or inf.
@@ -214,7 +238,7 @@ class Typer {
               if (err instanceof NumberRangeError) throw outOfRange(where, err);
               throw err;
             }
-            return /^[+-]?\d+$/.test(raw) ? parseJson(raw.replace(/^\+/, '')) : n;
+            return INTEGER.test(raw) ? integer(raw, where, (m) => this.fail(m)) : n;
           }
           case 'boolean': {
             const b = BOOLEANS[raw.toLowerCase()];
@@ -242,7 +266,7 @@ class Typer {
       }
       case 'array': {
         if (raw.trimStart().startsWith('[')) return jsonOf(word, 'array', wants);
-        return [this.leaf(type['element-type'] as string, word, `${where}[0]`)];
+        return [this.leaf(type['element-type'] as string, word, `${where}.0`)];
       }
       case 'object':
         if (raw.trimStart().startsWith('{')) return jsonOf(word, 'object', wants);
@@ -264,6 +288,19 @@ class Typer {
         return parseValue(word.key, raw);
     }
   }
+}
+
+/**
+ * An integer as typed, every digit kept. A leading zero is refused, not
+ * guessed at: QEMU's own option parser reads 010 as octal (8), JSON refuses it.
+ */
+function integer(raw: string, where: string, fail: (message: string) => never): JsonValue {
+  const digits = raw.replace(/^\+/, '');
+  if (/^-?0\d/.test(digits)) {
+    const plain = digits.replace(/^(-?)0+(?=\d)/, '$1');
+    return fail(`'${where}' wants a decimal integer without leading zeros: ${JSON.stringify(raw)} could be read as octal; write ${plain} if that is what you mean`);
+  }
+  return parseJson(digits);
 }
 
 function rank(schema: Schema, typeName: string): number {

@@ -43,6 +43,21 @@ describe('qmpsh --_complete', () => {
     expect(await complete('qmpsh --completion ')).toEqual(['bash', 'zsh', 'fish']);
   });
 
+  it("completes a device_add driver's own properties and their values, bool values, cache. members", async () => {
+    // Not the drivers: listing them (qom-list-types) makes QEMU load every module it has.
+    expect(await complete(`qmpsh ${qemu.sock} device_add driver=virtio-net-pci-t`)).toEqual([]);
+    const props = await complete(`qmpsh ${qemu.sock} device_add driver=virtio-net-pci `);
+    expect(props).toEqual(expect.arrayContaining(['bus=', 'id=', 'mac=', 'netdev=', 'ioeventfd=', 'vectors=']));
+    expect(props).not.toContain('driver=');
+    expect(await complete(`qmpsh ${qemu.sock} device_add driver=virtio-net-pci ma`)).toEqual(['mac=']);
+    expect(await complete(`qmpsh ${qemu.sock} device_add driver=virtio-net-pci ioeventfd=`)).toEqual(['ioeventfd=on', 'ioeventfd=off', 'ioeventfd=true', 'ioeventfd=false']);
+    expect(await complete(`qmpsh ${qemu.sock} device_add driver=virtio-blk-pci driv`)).toEqual(['drive=']);
+    // A driver QEMU does not have: its schema arguments only.
+    expect(await complete(`qmpsh ${qemu.sock} device_add driver=nosuch `)).toEqual(['bus=', 'id=']);
+    expect(await complete(`qmpsh ${qemu.sock} blockdev-add driver=null-co read-zeroes=`)).toEqual(['read-zeroes=on', 'read-zeroes=off', 'read-zeroes=true', 'read-zeroes=false']);
+    expect(await complete(`qmpsh ${qemu.sock} blockdev-add driver=qcow2 cache.`)).toEqual(['cache.direct=', 'cache.no-flush=']);
+  });
+
   it('answers whole words for --option=value and inside an open quote', async () => {
     expect(await complete('qmpsh --completion=z')).toEqual(['--completion=zsh']);
     expect(await complete('qmpsh --log=/tm')).toEqual(['__files__']);
@@ -165,6 +180,22 @@ describe.each(['bash', 'zsh', 'fish'] as const)('%s completion in a real termina
       await t.waitFor(endsWith(`unix:${binDir}/`));
       t.type('q');
       await t.waitFor(endsWith(`unix:${binDir}/q`));
+    } finally {
+      t.close();
+    }
+  }, 60_000);
+
+  it("completes device_add's driver properties from the live QEMU", async () => {
+    const t = await startShell(shell);
+    try {
+      await tab(t, `qmpsh ${qemu.sock} device_add driver=virtio-net-pci ma`);
+      await t.waitFor(endsWith('driver=virtio-net-pci mac='));
+      t.type('52:54:00:12:34:56 ioeventf');
+      t.keys('Tab');
+      await t.waitFor(endsWith('mac=52:54:00:12:34:56 ioeventfd='));
+      t.type('of');
+      t.keys('Tab');
+      await t.waitFor(endsWith('ioeventfd=off'));
     } finally {
       t.close();
     }

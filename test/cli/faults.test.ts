@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { holdMonitor, startQemu, type Qemu } from '../helpers/qemu.js';
-import { BIN, runCli } from '../helpers/run-cli.js';
+import { CLI, PACKAGE_BIN, runCli, SINGLE_FILE } from '../helpers/run-cli.js';
 
 let running: Qemu[] = [];
 afterEach(async () => {
@@ -24,7 +24,7 @@ async function qemu(monitors: Array<'plain'> = ['plain']): Promise<Qemu> {
 
 /** A batch whose lines are written one at a time, after each reply. */
 function interactiveBatch(args: string[]) {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(CLI[0], [...CLI.slice(1), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -119,17 +119,21 @@ describe('faults with a real QEMU', () => {
     const { chmodSync } = await import('node:fs');
     const asRoot = process.getuid?.() === 0;
     if (!asRoot) chmodSync(q.sock, 0o000); // as an ordinary user: a socket without permissions
-    // nobody may not read the checkout (it may live under /root): run a copy of the bundle from /tmp.
+    // nobody may not read the checkout (it may live under /root): run a copy of the bundle (or
+    // of the single file) from /tmp.
     const { copyFileSync, mkdirSync, mkdtempSync, chmodSync: chmod, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join, dirname } = await import('node:path');
     const copy = mkdtempSync(join(tmpdir(), 'qmpsh-copy-'));
     chmod(copy, 0o755);
-    for (const f of ['bin/qmpsh.cjs', 'dist/launch.cjs', 'dist/cli.cjs']) {
+    const files = SINGLE_FILE ? [] : ['bin/qmpsh.cjs', 'dist/launch.cjs', 'dist/cli.cjs'];
+    for (const f of files) {
       mkdirSync(join(copy, dirname(f)), { recursive: true, mode: 0o755 });
-      copyFileSync(join(BIN, '../..', f), join(copy, f));
+      copyFileSync(join(PACKAGE_BIN, '../..', f), join(copy, f));
     }
-    const child = spawn(process.execPath, [join(copy, 'bin/qmpsh.cjs'), q.sock, 'query-status'], {
+    if (SINGLE_FILE) copyFileSync(SINGLE_FILE, join(copy, 'qmpsh'));
+    const [file, ...args] = SINGLE_FILE ? [join(copy, 'qmpsh')] : [process.execPath, join(copy, 'bin/qmpsh.cjs')];
+    const child = spawn(file as string, [...args, q.sock, 'query-status'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       // As root: run as nobody, who may not write to QEMU's socket (created 0755).
       ...(asRoot ? { uid: 65534, gid: 65534, env: { ...process.env, HOME: '/nonexistent', XDG_CACHE_HOME: '' } } : {}),

@@ -58,3 +58,32 @@ describe('device_add with the device\'s own properties', () => {
     expect(none.stderr).toMatch(/no device driver 'nosuchdev'/);
   });
 });
+
+describe('--describe device_add driver=DRIVER', () => {
+  it("shows the schema's arguments, then the driver's own properties with their types", async () => {
+    const r = await runCli([qemu.sock, '--describe', 'device_add', 'driver=virtio-net-pci']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^device_add .*\(command\)\n {2}arguments/);
+    expect(r.stdout).toMatch(/virtio-net-pci's own properties \(device-list-properties\):/);
+    // QOM types and descriptions as this QEMU says them (7.2: mac is a str described as a MAC address).
+    expect(r.stdout).toMatch(/^ {4}mac +\S+ +.*MAC Address/m);
+    expect(r.stdout).toMatch(/^ {4}ioeventfd +bool\b/m);
+    expect(r.stdout).toMatch(/^ {4}vectors +uint32\b/m);
+    expect(r.stdout).toMatch(/^ {4}netdev +\S+ +.*netdev/m);
+    const blk = await runCli([qemu.sock, '--describe', 'device_add', 'driver=virtio-blk-pci']);
+    expect(blk.stdout).toMatch(/^ {4}drive +\S+ +.*block device/m);
+  });
+
+  it('a driver QEMU does not have, or other key=value words, are usage errors', async () => {
+    const nosuch = await runCli([qemu.sock, '--describe', 'device_add', 'driver=nosuch']);
+    expect(nosuch).toMatchObject({ code: 2, stdout: '' });
+    expect(nosuch.stderr).toMatch(/no device driver 'nosuch' here/);
+    const other = await runCli([qemu.sock, '--describe', 'query-status', 'x=1']);
+    expect(other.code).toBe(2);
+    const word = await runCli([qemu.sock, '--describe', 'device_add', 'driver=virtio-net-pci', 'oops']);
+    expect(word.code).toBe(2);
+    const two = await runCli([qemu.sock, '--describe', 'device_add', 'driver=virtio-net-pci', 'id=x']);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toMatch(/--describe device_add takes driver=DRIVER alone/);
+  });
+});

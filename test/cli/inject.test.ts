@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startQemu, type Qemu } from '../helpers/qemu.js';
-import { BIN, runCli } from '../helpers/run-cli.js';
+import { CLI, runCli } from '../helpers/run-cli.js';
 import { requireTmux, Tmux } from '../helpers/tmux.js';
 
 const UNSAFE = /[\x00-\x08\x0b-\x1f\x7f\u0080-\u009f\u202a-\u202e\u2066-\u2069]/;
@@ -48,7 +48,7 @@ describe('a hostile file name through a real QEMU', () => {
 
   it('the same in the shell, whose terminal title stays', async () => {
     requireTmux();
-    const t = Tmux.start([process.execPath, BIN, qemu.sock], { NO_COLOR: '1', TERM: 'xterm-256color' }, 200, 50);
+    const t = Tmux.start([...CLI, qemu.sock], { NO_COLOR: '1', TERM: 'xterm-256color' }, 200, 50);
     try {
       await t.waitFor(/> ?$/m);
       t.type('!info block -n');

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODE_KINDS, OPTIONS } from '../../src/cli/options/table.js';
 import { fakeServer, type FakeConnection, type FakeServer } from '../helpers/fake-server.js';
 import { QEMU_BINARY, startQemu, type Qemu } from '../helpers/qemu.js';
-import { BIN, runCli, type CliResult } from '../helpers/run-cli.js';
+import { CLI, type CliResult, runCli } from '../helpers/run-cli.js';
 import { requireTmux, Tmux } from '../helpers/tmux.js';
 
 /** The modes a user meets: the CLI's mode kinds, plus the ways targets come (fan-out, --launch). */
@@ -88,7 +88,7 @@ const status = async (q: Qemu) => JSON.parse((await runCli([q.sockets[1] as stri
 
 /** The REPL in a real terminal: type the lines, leave, and return what the screen showed. */
 async function repl(args: string[], lines: string[], env: Record<string, string> = {}): Promise<CliResult & { title: string }> {
-  const t = Tmux.start([process.execPath, BIN, ...args], { NO_COLOR: '', TERM: 'xterm-256color', ...env }, 200, 50);
+  const t = Tmux.start([...CLI, ...args], { NO_COLOR: '', TERM: 'xterm-256color', ...env }, 200, 50);
   try {
     await t.waitFor(/> ?$/m);
     for (const line of lines) {
@@ -407,7 +407,7 @@ describe('peer text never reaches the terminal live', () => {
   });
   it('REPL completion drops names with control characters; the title stays', async () => {
     requireTmux();
-    const t = Tmux.start([process.execPath, BIN, server.path], { NO_COLOR: '1', TERM: 'xterm-256color', ...env() }, 200, 50);
+    const t = Tmux.start([...CLI, server.path], { NO_COLOR: '1', TERM: 'xterm-256color', ...env() }, 200, 50);
     try {
       await t.waitFor(/> ?$/m);
       // One Tab a keystroke: readline takes two in one read for a paste.

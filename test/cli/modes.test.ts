@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startQemu, type Qemu } from '../helpers/qemu.js';
-import { BIN, runCli } from '../helpers/run-cli.js';
+import { CLI, runCli } from '../helpers/run-cli.js';
 import { spawn } from 'node:child_process';
 
 let a: Qemu;
@@ -181,7 +181,7 @@ describe('globs have the shell\'s meaning', () => {
 
 /** `qmpsh ARGS -v` as a child; resolves once it has negotiated (so the test can act on the VM). */
 async function negotiated(args: string[]): Promise<{ done: Promise<{ code: number | null; stdout: string }> }> {
-  const child = spawn(process.execPath, [BIN, ...args, '-v'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(CLI[0], [...CLI.slice(1), ...args, '-v'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

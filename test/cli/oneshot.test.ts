@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holdMonitor, startQemu, type Qemu } from '../helpers/qemu.js';
-import { BIN, runCli } from '../helpers/run-cli.js';
+import { CLI_SHELL, runCli } from '../helpers/run-cli.js';
 import { QmpClient } from '../../src/session.js';
 import { stringifyJson } from '../../src/protocol/json.js';
 
@@ -124,7 +124,7 @@ describe('qmpsh TARGET COMMAND', () => {
   });
 
   it('ends quietly when the reader goes away (| head -c)', () => {
-    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" "${qemu.sock}" query-qmp-schema | head -c 10`], {
+    const r = spawnSync('bash', ['-c', `set -o pipefail; ${CLI_SHELL} "${qemu.sock}" query-qmp-schema | head -c 10`], {
       encoding: 'utf8',
     });
     expect(r.stdout).toHaveLength(10);

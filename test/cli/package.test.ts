@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { SINGLE_FILE } from '../helpers/run-cli.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -13,7 +14,8 @@ function filesUnder(dir: string): string[] {
   );
 }
 
-describe('package', () => {
+// The single file (QMPSH_TEST_BIN) has no library and no dist/: these test the npm package only.
+describe.skipIf(SINGLE_FILE)('package (npm package only: skipped for the single file)', () => {
   it("is importable as 'qmpsh' (ESM) with the client, codec and errors", () => {
     const out = execFileSync(
       process.execPath,
@@ -43,7 +45,7 @@ describe('package', () => {
   });
 });
 
-describe('compile cache (dist/launch.cjs)', () => {
+describe.skipIf(SINGLE_FILE)('compile cache (dist/launch.cjs; npm package only: skipped for the single file)', () => {
   it('is written 0600 on the first run, used after, rewritten when corrupt, and can be turned off', async () => {
     const { mkdtempSync, readdirSync: ls, statSync, writeFileSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useFakeServers } from '../helpers/fake-server.js';
 import { startQemu, type Qemu } from '../helpers/qemu.js';
-import { BIN, runCli } from '../helpers/run-cli.js';
+import { CLI, runCli } from '../helpers/run-cli.js';
 
 let qemu: Qemu;
 /** Monitors: A and C are watched by the CLI under test, B drives the VM. */
@@ -37,7 +37,7 @@ interface Child {
 
 /** The CLI with stdout a pipe the test reads; killed if it is still there after `killAfterMs`. */
 function start(args: string[], killAfterMs = 20_000): Child {
-  const proc = spawn(process.execPath, [BIN, ...args], { stdio: 'pipe' });
+  const proc = spawn(CLI[0], [...CLI.slice(1), ...args], { stdio: 'pipe' });
   let stderr = '';
   proc.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const timer = setTimeout(() => proc.kill('SIGKILL'), killAfterMs);
@@ -195,7 +195,7 @@ describe('a reader that stalls: backpressure', () => {
       conn.send(text);
     });
     const args = via === 'stdout' ? ['--events', '--count', String(N)] : ['query-status'];
-    const child = spawn(process.execPath, [BIN, server.path, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(CLI[0], [...CLI.slice(1), server.path, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
     const [stalled, otherStream] = via === 'stdout' ? [child.stdout, child.stderr] : [child.stderr, child.stdout];
     let other = '';

@@ -76,6 +76,31 @@ describe('typed arguments against the live schema', () => {
     expect((await cli(['blockdev-del', 'node-name=n0'])).code).toBe(0);
   });
 
+  it('a list of objects by index, as QEMU\'s option syntax writes it (the hint for capabilities=xbzrle)', async () => {
+    const r = await cli(['-v', 'migrate-set-capabilities', 'capabilities.0.capability=xbzrle', 'capabilities.0.state=on', 'capabilities.1.capability=events', 'capabilities.1.state=on']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(sent(r.stderr, 'migrate-set-capabilities')).toMatch(
+      /"arguments":\{"capabilities":\[\{"capability":"xbzrle","state":true\},\{"capability":"events","state":true\}\]\}/,
+    );
+    const caps = JSON.parse((await cli(['query-migrate-capabilities'])).stdout) as Array<{ capability: string; state: boolean }>;
+    expect(caps.filter((c) => c.state).map((c) => c.capability).sort()).toEqual(['events', 'xbzrle']);
+    await cli(['migrate-set-capabilities', 'capabilities.0.capability=xbzrle', 'capabilities.0.state=off', 'capabilities.1.capability=events', 'capabilities.1.state=off']);
+  });
+
+  it('dotted keys below an `any` member build the object (values by their look)', async () => {
+    const r = await cli(['-v', 'query-cpu-model-expansion', 'type=full', 'model.name=qemu64', 'model.props.pmu=false', 'model.props.level=13']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(sent(r.stderr, 'query-cpu-model-expansion')).toMatch(/"arguments":\{"type":"full","model":\{"name":"qemu64","props":\{"pmu":false,"level":13\}\}\}/);
+    expect(JSON.parse(r.stdout).model.props).toMatchObject({ pmu: false, level: 13 });
+  });
+
+  it('a command given no arguments and needing none still reads only the index from the cache', async () => {
+    await cli(['query-status']); // the cache is written
+    const r = await cli(['-v', 'query-status']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/query-qmp-schema/);
+  });
+
   it('sends as typed with --no-validate', async () => {
     const r = await cli(['-v', '--no-validate', 'block_set_io_throttle', 'id=123', 'bps=1', 'bps_rd=0', 'bps_wr=0', 'iops=0', 'iops_rd=0', 'iops_wr=0']);
     expect(sent(r.stderr, 'block_set_io_throttle')).toMatch(/"id":123/);
@@ -89,6 +114,16 @@ describe('validation: exit 2, one clear line, the command not sent', () => {
     [['blockdev-add', 'driver=nul-co'], /'driver' must be one of .*\(did you mean null-co\?\)/],
     [['block_set_io_throttle', 'bps=1'], /missing arguments bps_rd \(int\)/],
     [['blockdev-add', 'driver=null-co', 'node-name=x', 'read-zeroes=perhaps'], /'read-zeroes' wants a boolean/],
+    // A leading zero: octal to QEMU's option parser, invalid JSON; refused, not guessed at (was exit 70).
+    [['migrate-set-parameters', 'max-bandwidth=007'], /^qmpsh: migrate-set-parameters: 'max-bandwidth' wants a decimal integer without leading zeros: "007" could be read as octal; write 7/],
+    [['migrate-set-parameters', 'max-bandwidth=-010'], /write -10 if/],
+    // Mandatory arguments are checked when no key=value is given at all.
+    [['device_del'], /^qmpsh: device_del: missing argument id \(str\)$/m],
+    [['human-monitor-command'], /^qmpsh: human-monitor-command: missing argument command-line \(str\)$/m],
+    // A list of objects: the hint shows a syntax that is then accepted.
+    [['migrate-set-capabilities', 'capabilities=xbzrle'], /'capabilities\.0' wants an object: give its members as capabilities\.0\.NAME=VALUE, or JSON/],
+    [['migrate-set-capabilities', 'capabilities.1.capability=xbzrle', 'capabilities.1.state=on'], /capabilities\.0 is missing \(indexes count from 0\)/],
+    [['migrate-set-capabilities', 'capabilities.x.state=on'], /its keys are indexes \(capabilities\.0, capabilities\.1, \.\.\.\)/],
   ])('%j', async (args, message) => {
     const log = join(dir, `v-${args.join('_').replace(/\W/g, '')}.log`);
     const r = await cli(['--log', log, ...args]);
@@ -123,5 +158,24 @@ describe('--describe', () => {
     const typo = await cli(['--describe', 'query-stauts']);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toMatch(/did you mean .*query-status/);
+  });
+
+  it('one variant of a flat union: --describe blockdev-add driver=qcow2', async () => {
+    const r = await cli(['--describe', 'blockdev-add', 'driver=qcow2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^blockdev-add {2}\(command\) with driver=qcow2$/m);
+    expect(r.stdout).toMatch(/^ {4}lazy-refcounts\? +bool$/m); // qcow2's own
+    expect(r.stdout).toMatch(/^ {4}node-name\? +str$/m); // the common ones too
+    expect(r.stdout).not.toMatch(/more arguments depending on driver/);
+    expect(r.stdout).not.toMatch(/^ {4}read-zeroes/m); // null-co's, not qcow2's
+    for (const [args, message] of [
+      [['blockdev-add', 'driver=qcow3'], /'driver' of blockdev-add is one of .*; not "qcow3" \(did you mean qcow2/],
+      [['blockdev-add', 'node-name=x'], /'blockdev-add' picks its variant by driver alone: give driver=VALUE/],
+      [['query-status', 'driver=x'], /'query-status' has no variants to pick/],
+    ] as const) {
+      const bad = await cli(['--describe', ...args]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(message);
+    }
   });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startQemu, type Qemu } from '../helpers/qemu.js';
-import { BIN, runCli } from '../helpers/run-cli.js';
+import { CLI, CLI_SHELL, runCli } from '../helpers/run-cli.js';
 
 let qemu: Qemu;
 let monitorA: string;
@@ -74,12 +74,12 @@ describe('batch mode', () => {
   });
 
   it('pipes through jq', () => {
-    const jq = spawnSync('bash', ['-c', `printf 'query-status\\nquery-version\\n' | "${process.execPath}" "${BIN}" "${monitorA}" | jq -c .`], {
+    const jq = spawnSync('bash', ['-c', `printf 'query-status\\nquery-version\\n' | ${CLI_SHELL} "${monitorA}" | jq -c .`], {
       encoding: 'utf8',
     });
     if (jq.stderr.includes('jq: command not found')) {
       // jq is optional on the machine; python's json.tool checks the same property.
-      const py = spawnSync('bash', ['-c', `printf 'query-status\\nquery-version\\n' | "${process.execPath}" "${BIN}" "${monitorA}" | python3 -c 'import sys,json;[json.loads(l) for l in sys.stdin];print("ok")'`], { encoding: 'utf8' });
+      const py = spawnSync('bash', ['-c', `printf 'query-status\\nquery-version\\n' | ${CLI_SHELL} "${monitorA}" | python3 -c 'import sys,json;[json.loads(l) for l in sys.stdin];print("ok")'`], { encoding: 'utf8' });
       expect(py.stdout.trim()).toBe('ok');
       return;
     }
@@ -140,7 +140,7 @@ describe('events', () => {
   });
 
   it('--events --count 2 streams events caused through another monitor', async () => {
-    const child = spawn(process.execPath, [BIN, monitorA, '--events', '--event', 'ST*', '--event', 'resume', '--count', '2'], {
+    const child = spawn(CLI[0], [...CLI.slice(1), monitorA, '--events', '--event', 'ST*', '--event', 'resume', '--count', '2'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useFakeServers, type FakeConnection, type FakeRequest } from '../helpers/fake-server.js';
 import { QEMU_BINARY, startQemu, type Qemu } from '../helpers/qemu.js';
-import { BIN } from '../helpers/run-cli.js';
+import { CLI } from '../helpers/run-cli.js';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
 import { requireTmux, Tmux } from '../helpers/tmux.js';
 
@@ -114,7 +114,7 @@ interface Cli {
 }
 
 function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Cli {
-  const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
+  const proc = spawn(CLI[0], [...CLI.slice(1), ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
   let stdout = '';
   let stderr = '';
   proc.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -277,13 +277,13 @@ describe.each(SIGNALS)('%s', (signal: Sig, code: number) => {
     const stty = join(dir, 'stty');
     // After qmpsh, the terminal's settings as the shell finds them.
     const t = Tmux.start(
-      ['sh', '-c', `"$0" "$1" "$2"; code=$?; stty -a > '${stty}'; exit $code`, process.execPath, BIN, qemu.sock],
+      ['sh', '-c', `"$@"; code=$?; stty -a > '${stty}'; exit $code`, 'sh', ...CLI, qemu.sock],
       { XDG_STATE_HOME: join(dir, 'state'), TMPDIR: dir },
     );
     try {
       await t.waitFor(/\[running\]>/);
       const pane = t.panePid();
-      const repl = descendants(pane).find((p) => p.cmdline.startsWith(`${process.execPath} ${BIN}`));
+      const repl = descendants(pane).find((p) => p.cmdline.startsWith(CLI.join(' ')));
       expect(repl).toBeDefined();
       process.kill((repl as Proc).pid, signal);
       expect(await t.exitCode()).toBe(code);

@@ -1,7 +1,7 @@
 /** Transactions as qmp-shell users type them: on one line, or over lines in a script and the shell. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startQemu, type Qemu } from '../helpers/qemu.js';
-import { BIN, runCli } from '../helpers/run-cli.js';
+import { CLI, runCli } from '../helpers/run-cli.js';
 import { requireTmux, Tmux } from '../helpers/tmux.js';
 
 let qemu: Qemu;
@@ -49,7 +49,7 @@ describe('transactions', () => {
 
   it('one line in the shell', async () => {
     requireTmux();
-    const t = Tmux.start([process.execPath, BIN, qemu.sock], { TERM: 'xterm-256color', NO_COLOR: '1' }, 200, 40);
+    const t = Tmux.start([...CLI, qemu.sock], { TERM: 'xterm-256color', NO_COLOR: '1' }, 200, 40);
     try {
       await t.waitFor(/> ?$/m);
       t.type('transaction( block-dirty-bitmap-add node=disk0 name=c1, block-dirty-bitmap-add node=disk0 name=c2 )');

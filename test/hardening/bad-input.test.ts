@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeServer, type FakeServer } from '../helpers/fake-server.js';
-import { BIN, runCli } from '../helpers/run-cli.js';
+import { CLI, runCli } from '../helpers/run-cli.js';
 import { requireTmux, Tmux } from '../helpers/tmux.js';
 
 interface BadInput {
@@ -100,7 +100,7 @@ describe('bad input, REPL: the message, and the REPL goes on', () => {
   let before = 0;
   beforeAll(async () => {
     requireTmux();
-    t = Tmux.start([process.execPath, BIN, server.path, '--max-message-size', '2K'], { XDG_STATE_HOME: '/nonexistent-qmpsh-test' });
+    t = Tmux.start([...CLI, server.path, '--max-message-size', '2K'], { XDG_STATE_HOME: '/nonexistent-qmpsh-test' });
     await t.waitFor(/fake\.sock \[running\]>$/m);
     before = sentByUser().length;
   });

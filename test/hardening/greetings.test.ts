@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { classify, greetingVersion, type Greeting } from '../../src/protocol/messages.js';
 import { ProtocolError } from '../../src/errors.js';
 import { GREETING, useFakeServers } from '../helpers/fake-server.js';
-import { BIN, runCli } from '../helpers/run-cli.js';
+import { CLI, runCli } from '../helpers/run-cli.js';
 import { requireTmux, Tmux } from '../helpers/tmux.js';
 
 const serve = useFakeServers(afterEach);
@@ -92,7 +92,7 @@ describe('a malformed greeting: exit 4, one line, in every mode', () => {
   it.each(BAD_GREETINGS.slice(0, 4))('the REPL, in a terminal: %s', async (_name, greeting) => {
     requireTmux();
     const server = await serve((c) => c.send(greeting));
-    const t = Tmux.start([process.execPath, BIN, server.path], { NO_COLOR: '1' }, 200, 40);
+    const t = Tmux.start([...CLI, server.path], { NO_COLOR: '1' }, 200, 40);
     try {
       expect(await t.exitCode()).toBe(4);
       const lines = t.lines();

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GREETING, useFakeServers, type FakeConnection } from '../helpers/fake-server.js';
-import { BIN, runCli } from '../helpers/run-cli.js';
+import { CLI, runCli } from '../helpers/run-cli.js';
 
 const serve = useFakeServers(afterEach);
 
@@ -146,7 +146,7 @@ describe('an event flood while a command is pending', () => {
         c.send({ return: { done: true }, id });
       }),
     );
-    const child = spawn(process.execPath, [BIN, server.path, '--json', 'query-status'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(CLI[0], [...CLI.slice(1), server.path, '--json', 'query-status'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const peak = watchPeakRss(child.pid as number);
     let count = 0;
     let next = 0;

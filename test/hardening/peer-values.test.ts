@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { useFakeServers, type FakeConnection } from '../helpers/fake-server.js';
-import { BIN, runCli } from '../helpers/run-cli.js';
+import { CLI, runCli } from '../helpers/run-cli.js';
 import { requireTmux, Tmux } from '../helpers/tmux.js';
 
 const serve = useFakeServers(afterEach);
@@ -63,7 +63,7 @@ describe('event timestamps that are no date', () => {
         c.reply(req, req.execute === 'query-commands' ? [{ name: 'query-name' }] : req.execute === 'query-status' ? { status: 'running' } : {});
       }
     });
-    const t = Tmux.start([process.execPath, BIN, server.path], { NO_COLOR: '1' }, 200, 40);
+    const t = Tmux.start([...CLI, server.path], { NO_COLOR: '1' }, 200, 40);
     try {
       await t.waitFor(/\[running\]>$/m);
       t.type('query-name');
@@ -95,7 +95,7 @@ describe('a REPL peer whose query-commands and query-status are not what QEMU se
         else c.reply(req, { ok: true });
       }
     });
-    const t = Tmux.start([process.execPath, BIN, server.path], { NO_COLOR: '1' }, 200, 40);
+    const t = Tmux.start([...CLI, server.path], { NO_COLOR: '1' }, 200, 40);
     try {
       await t.waitFor(/\[unknown\]>$/m);
       t.type('query-name');

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useFakeServers, type FakeConnection } from '../helpers/fake-server.js';
-import { BIN, runCli } from '../helpers/run-cli.js';
+import { CLI, runCli } from '../helpers/run-cli.js';
 import { PLAIN_CASES, SECRET_CASES } from '../helpers/secret-cases.js';
 import { requireTmux, Tmux } from '../helpers/tmux.js';
 
@@ -64,7 +64,7 @@ describe('the REPL keeps every case of the table out of its history file', () =>
     requireTmux();
     const server = await serve(answerAll);
     const state = mkdtempSync(join(dir, 'state-'));
-    const t = Tmux.start([process.execPath, BIN, server.path], { XDG_STATE_HOME: state, NO_COLOR: '1' }, 250, 50);
+    const t = Tmux.start([...CLI, server.path], { XDG_STATE_HOME: state, NO_COLOR: '1' }, 250, 50);
     // Lines typed while one runs are queued and run in order: the last one's answer means all ran.
     const typeLine = async (line: string) => {
       t.type(line);

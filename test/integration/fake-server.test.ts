@@ -16,7 +16,7 @@ import {
 } from '../../src/errors.js';
 import type { EventMessage } from '../../src/protocol/messages.js';
 import { GREETING, useFakeServers, type FakeConnection } from '../helpers/fake-server.js';
-import { runCli } from '../helpers/run-cli.js';
+import { CLI, runCli } from '../helpers/run-cli.js';
 
 const serve = useFakeServers(afterEach);
 
@@ -286,8 +286,7 @@ describe('Ctrl-C', () => {
       await conn.nextRequest();
     });
     const { spawn } = await import('node:child_process');
-    const { BIN } = await import('../helpers/run-cli.js');
-    const child = spawn(process.execPath, [BIN, server.path, 'stop'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(CLI[0], [...CLI.slice(1), server.path, 'stop'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     // Wait until the request reached the server, then interrupt.

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startQemu, type Qemu } from '../helpers/qemu.js';
-import { BIN, runCli } from '../helpers/run-cli.js';
+import { CLI, runCli } from '../helpers/run-cli.js';
 import { requireTmux, Tmux } from '../helpers/tmux.js';
 
 let qemu: Qemu;
@@ -31,7 +31,7 @@ const [A, B] = [0, 1];
 const sock = (i: number) => qemu.sockets[i] as string;
 
 function repl(target = sock(A), extra: string[] = []): Tmux {
-  const t = Tmux.start([process.execPath, BIN, target, ...extra], { XDG_STATE_HOME: stateHome, TERM: 'xterm-256color' });
+  const t = Tmux.start([...CLI, target, ...extra], { XDG_STATE_HOME: stateHome, TERM: 'xterm-256color' });
   terminals.push(t);
   return t;
 }

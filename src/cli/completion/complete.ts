@@ -14,6 +14,7 @@ import { SchemaAccess } from '../core/schema-access.js';
 import { OPTIONS, optionFor } from '../options/table.js';
 import { looksLikeTarget } from '../options/targets.js';
 import { SchemaArgumentCompleter } from './arguments.js';
+import { DevicePropertyCache } from './device-properties.js';
 
 /** Every option as typed: `--timeout`, `-v`, ... (the table's, nothing else). */
 export function optionWords(): string[] {
@@ -76,14 +77,16 @@ async function candidates(line: string, env: NodeJS.ProcessEnv = process.env): P
   // More targets (fan-out) may follow the first one.
   while (positionals.length > 0 && looksLikeTarget(positionals[0] as string) && !(positionals[0] as string).includes('=')) positionals.shift();
   if (positionals.length === 0 && !previousSpec && !wrap && (partial.includes('/') || partial.startsWith('.'))) return ['__files__'];
-  const schema = await schemaOf(target);
-  if (!schema) return [];
-  if (valueSpec?.complete === 'events') return wrapped(schema.events);
-  if (valueSpec?.complete === 'names') return wrapped([...schema.commands, ...schema.events]);
   const command = positionals.shift();
-  if (command === undefined) return schema.commands.filter((c) => c.startsWith(partial));
-  const completer = new SchemaArgumentCompleter(() => schema, () => ({ devices: [], nodes: [], jobs: [], ids: [] }));
-  return completer.complete(command, positionals, partial);
+  return onTarget(target, async (schema, devices) => {
+    if (valueSpec?.complete === 'events') return wrapped(schema.events);
+    if (valueSpec?.complete === 'names') return wrapped([...schema.commands, ...schema.events]);
+    if (command === undefined) return schema.commands.filter((c) => c.startsWith(partial));
+    // device_add driver=X: X's own properties, asked of the same QEMU.
+    await devices.forLine(command, positionals);
+    const completer = new SchemaArgumentCompleter(() => schema, () => ({ devices: [], nodes: [], jobs: [], ids: [] }), devices);
+    return completer.complete(command, positionals, partial);
+  });
 }
 
 /**
@@ -99,14 +102,19 @@ function wordsOf(line: string): string[] {
   return line.trim().split(/\s+/).filter(Boolean);
 }
 
-/** The target's schema: the cache, else fetched once (quickly, or not at all). */
-async function schemaOf(target: string): Promise<Schema | undefined> {
+/**
+ * Runs `work` with the target's schema (the cache, else fetched once) and its
+ * device properties, on one connection made quickly or not at all: no answer
+ * is nothing to offer.
+ */
+async function onTarget(target: string, work: (schema: Schema, devices: DevicePropertyCache) => Promise<string[]>): Promise<string[]> {
   let client: QmpClient | undefined;
   try {
     client = await QmpClient.connect(parseAddress(target), { connectTimeoutMs: 1000, commandTimeoutMs: 3000 });
-    return await new SchemaAccess(client, { validate: true, warn: () => {}, note: () => {} }).full();
+    const schema = await new SchemaAccess(client, { validate: true, warn: () => {}, note: () => {} }).full();
+    return schema ? await work(schema, new DevicePropertyCache(client)) : [];
   } catch {
-    return undefined;
+    return [];
   } finally {
     client?.close();
   }

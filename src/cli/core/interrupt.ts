@@ -75,7 +75,23 @@ export function onCleanup(cleanup: () => void): () => void {
   return () => void cleanups.delete(cleanup);
 }
 
+/**
+ * While a pager runs in the foreground, Ctrl-C is the pager's (less stops a
+ * search with it): SIGINT, which the terminal sends to qmpsh too, ends
+ * nothing until the returned function is called. SIGTERM and SIGHUP still do.
+ */
+let interruptHolds = 0;
+export function holdInterrupts(): () => void {
+  interruptHolds++;
+  let released = false;
+  return () => {
+    if (!released) interruptHolds--;
+    released = true;
+  };
+}
+
 function onSignal(name: EndingSignal): void {
+  if (name === 'SIGINT' && interruptHolds > 0) return;
   const code = 128 + SIGNALS[name];
   if (ending?.kind === 'signal') {
     // A second signal: the user (or the system) will not wait.

@@ -22,7 +22,7 @@ import { checkCommand, typedRequest } from '../../schema/typed-args.js';
 import type { Request } from '../../protocol/messages.js';
 import { typedDeviceProperties, type DeviceProperty } from '../../schema/device-props.js';
 import { internal } from './internal.js';
-import { untypedRequest, type QmpCall } from '../../shell/parse.js';
+import { jsonValue, untypedRequest, type QmpCall } from '../../shell/parse.js';
 import type { QmpClient } from '../../session.js';
 
 type Warn = (message: string) => void;
@@ -129,46 +129,58 @@ export class SchemaAccess {
       return untypedRequest(call);
     }
     if (call.words.length === 0 && Object.keys(call.base).length === 0) {
-      const checked = await this.judged(await this.commands(), (index, warn) => {
-        checkCommand(index, call.execute, warn);
+      const index = await this.commands();
+      const checked = await this.judged(index, (s, warn) => {
+        checkCommand(s, call.execute, warn);
         return { execute: call.execute };
       });
-      return checked ?? { execute: call.execute };
+      // Mandatory arguments are checked too: by the command's own types unless
+      // the index already knows it takes none (query-status reads no more).
+      const none = (this.live ?? index)?.takesNoArguments(call.execute);
+      if (none !== false && (none === true || !checked)) return checked ?? { execute: call.execute };
     }
-    if (call.execute === 'device_add') return this.deviceRequest(call);
     const schema = (await this.forCommand(call.execute)) ?? (await this.full());
+    const beyond = beyondSchema(schema, call.execute);
+    if (beyond) return this.beyondSchemaRequest(call, schema, beyond);
     return (await this.judged(schema, (s, warn) => typedRequest(s, call, { warn }))) ?? untypedRequest(call);
   }
 
   /**
-   * device_add: driver, bus and id by the schema; the rest by the driver's own
-   * properties, asked of QEMU (src/schema/device-props.ts).
+   * Commands whose arguments go beyond their schema: device_add (the
+   * driver's own properties), and on older QEMUs netdev_add (4.2: only type
+   * and id in its schema) and object-add (5.x: qom-type, id, props). Their
+   * own arguments are typed by the schema; the rest by the live QEMU's
+   * property list for that type (src/schema/device-props.ts), or, for
+   * netdev_add, sent as text (QEMU reads them as -netdev options).
    */
-  private async deviceRequest(call: QmpCall): Promise<Request> {
-    const schema = (await this.forCommand(call.execute)) ?? (await this.full());
-    const own = new Set(schema?.argumentMembers('device_add').map((m) => m.name) ?? ['driver', 'bus', 'id']);
+  private async beyondSchemaRequest(call: QmpCall, schema: Schema | undefined, beyond: Beyond): Promise<Request> {
+    const own = new Set(schema?.argumentMembers(call.execute).map((m) => m.name) ?? beyond.own);
     const mine = call.words.filter((w) => own.has(w.key) || w.path.length > 1);
     const rest = call.words.filter((w) => !own.has(w.key) && w.path.length === 1);
-    // JSON arguments (a whole request, --args) likewise: the driver's own are JSON as given.
+    // JSON arguments (a whole request, --args) likewise: the type's own are JSON as given.
     const ownBase = Object.fromEntries(Object.entries(call.base).filter(([k]) => own.has(k)));
     const restBase = Object.fromEntries(Object.entries(call.base).filter(([k]) => !own.has(k)));
     const mineCall = { ...call, words: mine, base: ownBase };
     const typed = (await this.judged(schema, (s, warn) => typedRequest(s, mineCall, { warn }))) ?? untypedRequest(mineCall);
     const args = { ...(typed.arguments ?? {}) };
-    const driver = args.driver;
+    const typeName = args[beyond.typeKey];
     if (rest.length === 0 && Object.keys(restBase).length === 0) return typed;
-    if (typeof driver !== 'string') throw new UsageError('device_add needs driver=NAME (qmpsh TARGET qom-list-types implements=device lists them)');
+    if (typeof typeName !== 'string') throw new UsageError(`${call.execute} needs ${beyond.typeKey}=NAME first: the other arguments depend on it`);
+    if (!beyond.lister) {
+      return { execute: call.execute, arguments: { ...args, ...restBase, ...Object.fromEntries(rest.map((w) => [w.key, w.json ? jsonValue(w.key, w.raw) : w.raw])) } };
+    }
     let properties: DeviceProperty[];
     try {
-      properties = (await internal(this.client, 'device-list-properties', { typename: driver }, { internal: true })) as unknown as DeviceProperty[];
+      properties = (await internal(this.client, beyond.lister, { typename: typeName }, { internal: true })) as unknown as DeviceProperty[];
     } catch (err) {
-      if (err instanceof CommandError) throw new UsageError(`device_add: no device driver '${driver}' here (${err.desc})`, { cause: err });
+      if (err instanceof CommandError) throw new UsageError(`${call.execute}: no ${beyond.what} '${typeName}' here (${err.desc})`, { cause: err });
       throw err;
     }
     if (!Array.isArray(properties)) return untypedRequest(call);
+    const typing = { lister: beyond.lister };
     // JSON members are checked by name only: their values are JSON already.
-    typedDeviceProperties(driver, Object.keys(restBase).map((key) => ({ key, path: [key], raw: 'null', json: true })), properties);
-    return { execute: 'device_add', arguments: { ...args, ...restBase, ...typedDeviceProperties(driver, rest, properties) } };
+    typedDeviceProperties(typeName, Object.keys(restBase).map((key) => ({ key, path: [key], raw: 'null', json: true })), properties, typing);
+    return { execute: call.execute, arguments: { ...args, ...restBase, ...typedDeviceProperties(typeName, rest, properties, typing) } };
   }
 
   /**
@@ -217,4 +229,28 @@ export class SchemaAccess {
     if (!this.slices.has(name)) this.slices.set(name, this.readCache({ command: name }));
     return this.slices.get(name);
   }
+}
+
+interface Beyond {
+  /** The argument that names the type whose properties come next. */
+  typeKey: string;
+  /** The schema's own arguments, when there is no schema to say. */
+  own: string[];
+  /** Where the type's properties are listed; none: sent as text. */
+  lister?: 'device-list-properties' | 'qom-list-properties';
+  what: string;
+}
+
+/** Whether (and how) a command takes arguments beyond its schema, on this QEMU. */
+function beyondSchema(schema: Schema | undefined, command: string): Beyond | undefined {
+  if (command === 'device_add') return { typeKey: 'driver', own: ['driver', 'bus', 'id'], lister: 'device-list-properties', what: 'device driver' };
+  if (!schema) return undefined;
+  const argType = schema.command(command)?.['arg-type'];
+  const type = argType ? schema.entry(argType) : undefined;
+  // Since 6.0 (object-add) and 5.? (netdev_add) the schema is a union that says everything.
+  if (!type || type.tag) return undefined;
+  const names = new Set(schema.argumentMembers(command).map((m) => m.name));
+  if (command === 'object-add' && names.has('qom-type')) return { typeKey: 'qom-type', own: [...names], lister: 'qom-list-properties', what: 'object type' };
+  if (command === 'netdev_add' && names.has('type') && names.size <= 2) return { typeKey: 'type', own: [...names], what: 'netdev type' };
+  return undefined;
 }

@@ -57,7 +57,10 @@ export async function runLaunch(
     }),
   );
   exited.catch(() => {});
-  const running = () => qemu.exitCode === null && qemu.signalCode === null;
+  // No pid: QEMU never started (spawn failed), so there is nothing to stop or
+  // wait for. Node marks such a child exited (exitCode -2); Bun (the single
+  // file) does not, and waiting for its 'exit' ended the run silently, exit 0.
+  const running = () => qemu.pid !== undefined && qemu.exitCode === null && qemu.signalCode === null;
   const stop = () => {
     if (!running()) return;
     qemu.kill('SIGTERM');
@@ -79,13 +82,13 @@ export async function runLaunch(
     const ready: Runtime = { ...rt, common: { ...rt.common, waitSocketMs: rt.common.waitSocketMs || 10_000 } };
     await Promise.race([run(`unix:${sock}`, ready), exited.catch((err: unknown) => (qemu.exitCode === 0 ? undefined : Promise.reject(err)))]);
   } finally {
-    if (launch.keep && qemu.exitCode === null) {
+    if (launch.keep && running()) {
       qemu.unref();
       qemu.stderr?.destroy();
       io.err(`qmpsh: QEMU (pid ${qemu.pid}) keeps running; its monitor: ${sock}`);
     } else {
       stop();
-      await new Promise((resolve) => (qemu.exitCode !== null || qemu.signalCode !== null ? resolve(undefined) : qemu.once('exit', resolve)));
+      await new Promise((resolve) => (running() ? qemu.once('exit', resolve) : resolve(undefined)));
       fs.rmSync(dir, { recursive: true, force: true });
     }
     unregister();

@@ -4,13 +4,10 @@
  * live progress, and print its final state.
  *
  * Events (JOB_STATUS_CHANGE, MIGRATION) wake the follower at once; query-jobs
- * / query-migrate give the numbers. A job qmpsh starts is started with
- * auto-dismiss off (unless the user said otherwise), so that its final status
- * and error can be read before qmpsh dismisses it.
+ * / query-migrate give the numbers.
  */
 import { CommandError, InterruptedError, TimeoutError, UsageError } from '../../errors.js';
 import {
-  MIRRORS,
   JOB_COMMANDS,
   JOB_VERBS,
   TAKES_AUTO_DISMISS,
@@ -27,8 +24,8 @@ import { downtimeLimit, internal, type InternalCommand } from '../core/internal.
 import { pause } from '../core/pause.js';
 import { withSession, type CliSession, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
-import { progressReporter, type ProgressReporter, type ProgressStream } from '../output/progress.js';
-import { bytes } from '../output/bytes.js';
+import { notConvergingNote } from '../output/migration.js';
+import { migrationSample, progressReporter, type ProgressReporter, type ProgressStream } from '../output/progress.js';
 import { formatValue } from '../output/value.js';
 
 type Wait = Extract<Mode, { kind: 'wait' }>;
@@ -124,22 +121,35 @@ class Follower {
     }
   }
 
-  async job(command: string, given: JsonObject): Promise<void> {
-    // qmpsh reads the final status and error itself, then dismisses the job it
-    // started: auto-dismiss off, unless the user chose (blockdev-create's job
-    // waits for job-dismiss anyway).
+  async job(command: string, args: JsonObject): Promise<void> {
+    // Jobs run with QEMU's own auto-dismiss: whatever ends qmpsh (Ctrl-C,
+    // --timeout, SIGTERM, SIGKILL, a closed terminal), nothing it started is
+    // left concluded, blocking its id. The final numbers and error come from
+    // the job's BLOCK_JOB_COMPLETED / BLOCK_JOB_CANCELLED event, which QEMU
+    // sends before it dismisses the job (and so before the query-jobs reply
+    // that no longer lists it). blockdev-create's job (and one the user
+    // starts with auto-dismiss=false) waits for job-dismiss: qmpsh dismisses
+    // it when it sees it end.
     const started = command in JOB_COMMANDS;
-    // A mirror without --complete is handed back at `ready` (as virsh blockcopy
-    // --wait does): whoever completes it later must not find it concluded and
-    // undismissed, so QEMU keeps dismissing it itself.
-    const handedBack = MIRRORS.has(command) && !this.options.complete;
-    const args =
-      TAKES_AUTO_DISMISS.has(command) && given['auto-dismiss'] === undefined && !handedBack
-        ? { ...given, 'auto-dismiss': false }
-        : given;
-    // A job that ends while qmpsh follows it is dismissed by qmpsh: the one it
-    // started, and the one a job verb (job-complete id=X --wait) brings to its end.
-    const dismiss = started || JOB_VERBS.has(command);
+    const dismiss = (started && (!TAKES_AUTO_DISMISS.has(command) || args['auto-dismiss'] === false)) || JOB_VERBS.has(command);
+    const ends = new Map<string, JobState>();
+    const onEnd = (e: EventMessage) => {
+      if (e.event !== 'BLOCK_JOB_COMPLETED' && e.event !== 'BLOCK_JOB_CANCELLED') return;
+      const d = e.data ?? {};
+      const ended = jobsFrom([{ id: d.device ?? '', type: d.type ?? 'job', status: 'concluded', 'current-progress': d.offset ?? 0, 'total-progress': d.len ?? 0, ...(d.error !== undefined ? { error: d.error } : {}) }])[0] as JobState;
+      // QEMU's own words for it (strerror(ECANCELED)), as query-jobs would say.
+      if (e.event === 'BLOCK_JOB_CANCELLED' && ended.error === undefined) ended.error = 'Operation canceled';
+      ends.set(ended.id, ended);
+    };
+    this.session.client.on('event', onEnd);
+    try {
+      await this.followJob(command, args, dismiss, ends);
+    } finally {
+      this.session.client.off('event', onEnd);
+    }
+  }
+
+  private async followJob(command: string, args: JsonObject, dismiss: boolean, ends: Map<string, JobState>): Promise<void> {
     const before = new Set(jobsFrom(await this.run('query-jobs')).map((j) => j.id));
     // The user's command goes through the gate, as in every mode.
     await send(this.session, { kind: 'request', request: { execute: command, arguments: args } });
@@ -165,7 +175,9 @@ class Follower {
     for (;;) {
       const job = jobsFrom(await this.run('query-jobs')).find((j) => j.id === id);
       if (!job) {
-        // Gone (dismissed by QEMU, or by someone else): the last state is all there is.
+        // Gone: dismissed by QEMU (its end event says how it ended), or by someone else.
+        const ended = ends.get(id);
+        if (ended) return this.endJob(progress, { ...ended, type: last?.type ?? ended.type }, true, interrupted);
         return this.endJob(progress, last ?? { id, type: 'job', status: 'null', done: 0, total: 0 }, false, interrupted);
       }
       last = job;
@@ -192,14 +204,14 @@ class Follower {
         if (!this.options.cancelOnInterrupt) {
           progress.finish(false, `stopped following job ${id}`);
           throw new InterruptedError(
-            `stopped following job ${id}: it is still running in QEMU (cancel it with job-cancel id=${id})`,
+            `stopped following job ${id}: it is still running in QEMU (cancel it with job-cancel id=${id}${dismiss && !JOB_VERBS.has(command) ? `; when it ends, dismiss it with job-dismiss id=${id}` : ''})`,
           );
         }
         interrupted = true;
         note('cancel', `interrupted: cancelling job ${id}`);
         await this.run('job-cancel', { id }).catch(() => undefined);
       }
-      this.checkDeadline(`job ${id}`, dismiss && TAKES_AUTO_DISMISS.has(command) ? ` (when it ends, dismiss it: job-dismiss id=${id})` : '');
+      this.checkDeadline(`job ${id}`, dismiss && !JOB_VERBS.has(command) ? ` (when it ends, dismiss it: job-dismiss id=${id})` : '');
       await this.pause();
     }
   }
@@ -226,13 +238,10 @@ class Follower {
     let warned = false;
     for (;;) {
       const m = tracker.update(await this.run('query-migrate'), Date.now());
-      progress.update({ label: 'migration', status: m.status, done: m.transferred, total: m.transferred + m.remaining, migration: m });
+      progress.update(migrationSample(m));
       if (m.converging === false && !warned) {
         warned = true;
-        progress.note(
-          `the migration is not converging: the guest dirties memory about as fast as it is sent (${bytes(m['dirty-rate'])}/s of ${bytes(m.rate)}/s); ` +
-            `raise max-bandwidth or downtime-limit (migrate-set-parameters), turn on auto-converge (migrate-set-capabilities), or cancel it (migrate_cancel)`,
-        );
+        progress.note(notConvergingNote(m));
       }
       if (MIGRATION_ENDED.has(m.status)) {
         const ok = m.status === 'completed' && !interrupted;

@@ -49,7 +49,7 @@ export type Mode =
   | { kind: 'wait-event'; filter: EventFilter; action: Action | undefined; format: ValueFormat }
   | { kind: 'wait'; call: QmpCall; complete: boolean; cancelOnInterrupt: boolean; format: ValueFormat }
   | { kind: 'jobs'; untilDone: boolean; json: boolean }
-  | { kind: 'describe'; name: string };
+  | { kind: 'describe'; name: string; /** key=value words: a union's tag (driver=qcow2) picks its variant. */ select: string[] };
 
 export type Targets =
   /** As typed (or $QMPSH_TARGET). Several, or a glob: fan-out. */
@@ -264,9 +264,13 @@ export function decide(given: Given, positionals: readonly string[], ctx: Decide
       mode = { kind, untilDone: flag('until-done'), json: flag('json') };
       break;
     case 'describe': {
-      noCommand('--describe reads the schema');
       const name = given.get('describe');
-      mode = { kind, name: typeof name === 'string' ? name : '' };
+      // `--describe blockdev-add driver=qcow2`: words after the target pick a variant.
+      const select = words.filter((w) => w.includes('='));
+      if (select.length !== words.length || hmp !== undefined || (select.length > 0 && typeof name !== 'string')) {
+        noCommand('--describe reads the schema (--describe NAME [TAG=VALUE] shows one variant)');
+      }
+      mode = { kind, name: typeof name === 'string' ? name : '', select };
       break;
     }
   }

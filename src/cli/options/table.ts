@@ -96,7 +96,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: 'no-validate', group: 'schema', modes: ['oneshot', 'batch', 'repl', 'wait-event', 'wait'],
     help: 'send key=value arguments as typed, without checking them against the schema' },
   { long: 'describe', value: '[name]', optionalValue: true, group: 'schema', modes: ['describe'], complete: 'names',
-    help: 'describe a command or event from the live schema; alone, list them all' },
+    help: 'describe a command or event from the live schema (TAG=VALUE after the target: one variant); alone, list them all' },
   // Jobs
   { long: 'wait', group: 'jobs', modes: ['wait'],
     help: 'follow the job or migration COMMAND starts, with live progress, to its end' },

@@ -33,6 +33,12 @@ export interface Io {
    * stdout, only when it is a terminal. The one way to write one.
    */
   control(sequence: string): void;
+  /**
+   * `text` through the pager `command` (output/pager.ts), made inert as out()
+   * (ours: our colours kept) or outText() (peer text) would. False when the
+   * pager could not run: nothing was shown.
+   */
+  page(text: string, kind: 'ours' | 'peer', command: string): Promise<boolean>;
   /** Resolves when what was written to stdout so far is handed to the system. */
   flush(): Promise<void>;
   /**
@@ -78,20 +84,29 @@ export async function processIo(settings: ColorSettings): Promise<Io> {
 
   const watchers = new Set<{ pause: () => void; resume: () => void }>();
   let blocked = false;
-  const needsDrain = (s: NodeJS.WriteStream) => s.writableNeedDrain && !s.destroyed;
+  // The streams whose write() returned false, until their 'drain'. Node's
+  // writableNeedDrain says the same, but Bun's process.stdout and stderr (the
+  // single-file build) keep it false and tell only through write() and 'drain'.
+  const full = new Set<NodeJS.WriteStream>();
   const checkFlow = () => {
-    const now = !closing.signal.aborted && (needsDrain(stdout) || needsDrain(stderr));
+    const now = !closing.signal.aborted && [...full].some((s) => !s.destroyed);
     if (now === blocked) return;
     blocked = now;
     for (const w of [...watchers]) (blocked ? w.pause : w.resume)();
   };
-  stdout.on('drain', checkFlow);
-  stderr.on('drain', checkFlow);
-  closing.signal.addEventListener('abort', checkFlow, { once: true });
-  const toErr = (text: string) => {
-    stderr.write(text);
-    if (!blocked && stderr.writableNeedDrain) checkFlow();
+  const wrote = (s: NodeJS.WriteStream, ok: boolean) => {
+    if (ok) return;
+    full.add(s);
+    if (!blocked) checkFlow();
   };
+  for (const s of [stdout, stderr]) {
+    s.on('drain', () => {
+      full.delete(s);
+      checkFlow();
+    });
+  }
+  closing.signal.addEventListener('abort', checkFlow, { once: true });
+  const toErr = (text: string) => wrote(stderr, stderr.write(text));
 
   const paints = await paintsFor(process, settings);
   const outSafe = paints.out.level > 0 ? inertKeepingSgr : inert;
@@ -104,7 +119,7 @@ export async function processIo(settings: ColorSettings): Promise<Io> {
       stdout.cork();
       process.nextTick(uncork);
     }
-    if (!stdout.write(text) && !blocked) checkFlow();
+    wrote(stdout, stdout.write(text));
   };
   const errPaint = paints.err;
   return {
@@ -114,13 +129,18 @@ export async function processIo(settings: ColorSettings): Promise<Io> {
     err: (line) => toErr(`${errSafe(line)}\n`),
     warn: (message) => toErr(`${errPaint.yellow('qmpsh: warning:')} ${inert(message)}\n`),
     error: (message) => toErr(`${errPaint.red('qmpsh:')} ${inert(message)}\n`),
+    page: async (text, kind, command) => {
+      const { runPager } = await import('./pager.js');
+      const safe = kind === 'ours' ? `${outSafe(text)}\n` : inert(text);
+      return runPager(command, safe);
+    },
     control: (sequence) => {
       if (stdout.isTTY) write(sequence);
     },
     flush: () =>
       new Promise<void>((resolve) => {
         if (corked) uncork();
-        if (closing.signal.aborted || !stdout.writableNeedDrain) resolve();
+        if (closing.signal.aborted || !full.has(stdout)) resolve();
         else {
           // A reader that goes away instead of reading: resolve as well.
           const done = () => {

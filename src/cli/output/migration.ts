@@ -33,3 +33,11 @@ export function migrationDetails(p: MigrationProgress): string {
   ];
   return parts.filter(Boolean).join('  ');
 }
+
+/** Said once when a migration stops converging (--wait, the shell's .wait): why, and the ways out. */
+export function notConvergingNote(p: MigrationProgress): string {
+  return (
+    `the migration is not converging: the guest dirties memory about as fast as it is sent (${bytes(p['dirty-rate'])}/s of ${bytes(p.rate)}/s); ` +
+    'raise max-bandwidth or downtime-limit (migrate-set-parameters), turn on auto-converge (migrate-set-capabilities), or cancel it (migrate_cancel)'
+  );
+}

@@ -4,7 +4,7 @@
  * bar, percent, bytes, rate and ETA, redrawn in place; anywhere else an NDJSON
  * line at a steady interval (and one at every status change), no animation.
  */
-import { RateTracker, type MigrationProgress } from '../../jobs/model.js';
+import { RateTracker, type JobState, type MigrationProgress } from '../../jobs/model.js';
 import { stringifyJson } from '../../protocol/json.js';
 import { bar, bytes, duration } from './bytes.js';
 import { inert } from './inert.js';
@@ -22,6 +22,16 @@ export interface ProgressSample {
   extra?: Record<string, number>;
   /** A migration: its own model's numbers (jobs/migration.ts) replace the generic rate and ETA. */
   migration?: MigrationProgress;
+}
+
+/** A job as one progress sample (--wait, and the shell's .wait). */
+export function jobSample(job: JobState): ProgressSample {
+  return { label: `${job.type} ${job.id}`, status: job.status, done: job.done, total: job.total };
+}
+
+/** The migration as one progress sample (--wait, and the shell's .wait): the model's numbers (jobs/migration.ts). */
+export function migrationSample(m: MigrationProgress): ProgressSample {
+  return { label: 'migration', status: m.status, done: m.transferred, total: m.transferred + m.remaining, migration: m };
 }
 
 export interface ProgressReporter {

@@ -4,8 +4,11 @@ import type { Paint } from '../output/format.js';
 export const SHELL_COMMANDS: ReadonlyArray<{ name: string; usage: string; what: string }> = [
   { name: 'help', usage: '.help [NAME]', what: 'this help; with a command or event name, its description (also: help NAME)' },
   { name: 'exit', usage: '.exit', what: 'leave the shell (as Ctrl-D); QEMU keeps running' },
-  { name: 'events', usage: '.events [on|off]', what: 'show or hide events as they arrive' },
+  { name: 'events', usage: '.events [on|off]', what: 'show or hide events as they arrive; alone, says which' },
   { name: 'verbose', usage: '.verbose [on|off]', what: 'show the messages on the wire' },
+  { name: 'pager', usage: '.pager [on|off]', what: 'page replies taller than the screen ($PAGER, else less)' },
+  { name: 'jobs', usage: '.jobs', what: 'the jobs and the migration, as --jobs shows them' },
+  { name: 'wait', usage: '.wait [JOB|migration]', what: 'follow a job or the migration to its end (Ctrl-C stops following)' },
   { name: 'pretty', usage: '.pretty', what: 'indented, coloured replies (default)' },
   { name: 'compact', usage: '.compact', what: 'one-line replies' },
   { name: 'hmp', usage: '.hmp [CMDLINE]', what: 'run one HMP command line, or switch to HMP mode' },

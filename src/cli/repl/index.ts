@@ -9,8 +9,8 @@
 import readline from 'node:readline';
 import { formatAddress } from '../../address.js';
 import { CommandError, InterruptedError, QmpError } from '../../errors.js';
-import { isQuitHmp, runHmp } from '../../hmp.js';
-import { greetingVersion, isObject, type EventMessage, type JsonObject, type Request } from '../../protocol/messages.js';
+import { isQuitHmp } from '../../hmp.js';
+import type { EventMessage, JsonObject, Request } from '../../protocol/messages.js';
 import { needsMoreInput, parseStatement } from '../../shell/line.js';
 import { parseArguments, parseRequest, parseWords } from '../../shell/parse.js';
 import { typedTransactionAction } from '../../schema/typed-args.js';
@@ -21,34 +21,21 @@ import { messageWithHint } from '../core/hints.js';
 import { onCleanup } from '../core/interrupt.js';
 import { displayedWire, openSession, wireLine, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
-import { compactJson, eventLine, prettyJson } from '../output/format.js';
-import { inert, isInert } from '../output/inert.js';
-import { complete } from './completer.js';
+import { compactJson, eventLine, PLAIN, prettyJson } from '../output/format.js';
+import { inert } from '../output/inert.js';
+import { HmpNames, replCompleter } from './tab.js';
+import { banner, firstLook } from './first-look.js';
+import { replyShower } from './reply.js';
+import { follow, jobsTable } from './follow.js';
+import type { ProgressReporter } from '../output/progress.js';
 import { historyPath, MAX_ENTRIES, openHistory } from './history.js';
 import { installReverseSearch } from './search.js';
-import { SchemaArgumentCompleter, type LiveNameSets } from '../completion/arguments.js';
+import type { LiveNameSets } from '../completion/arguments.js';
 import { fetchLiveNames } from './live-names.js';
 import type { Schema } from '../../schema/schema.js';
-import { SHELL_COMMANDS } from './help.js';
 import { runShellCommand, type ReplSettings } from './shell-commands.js';
 import { runStateAfter } from './run-state.js';
 import { keepInHistory } from './secret-lines.js';
-
-/** qapi/transaction.json TransactionAction types (QEMU 7.2). */
-const TRANSACTION_ACTIONS = [
-  'abort',
-  'block-dirty-bitmap-add',
-  'block-dirty-bitmap-clear',
-  'block-dirty-bitmap-disable',
-  'block-dirty-bitmap-enable',
-  'block-dirty-bitmap-merge',
-  'block-dirty-bitmap-remove',
-  'blockdev-backup',
-  'blockdev-snapshot',
-  'blockdev-snapshot-internal-sync',
-  'blockdev-snapshot-sync',
-  'drive-backup',
-];
 
 type Repl = Extract<Mode, { kind: 'repl' }>;
 
@@ -60,7 +47,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
   const paint = io.outPaint;
   /** The prompt has been shown once: say() redraws it (declared first: -v speaks during the negotiation). */
   let prompting = false;
-  const settings: ReplSettings = { verbose: common.verbose, hmpMode: false, showEvents: !common.quiet, pretty: mode.pretty ?? true };
+  const settings: ReplSettings = { verbose: common.verbose, hmpMode: false, showEvents: !common.quiet, pretty: mode.pretty ?? true, pager: true };
   client.on('wire', (m) => {
     // Completion's own look-ups (schema, live names) stay out of the trace.
     if (settings.verbose && !m.internal) say(paint.dim(wireLine(displayedWire(m, common.showSecrets))));
@@ -73,21 +60,10 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
   onEvent = (event) => early.push(event);
   client.on('event', (event: EventMessage) => onEvent(event));
   await session.open();
-  // A guest agent has neither (it would answer CommandNotFound).
-  const [commands, status] = common.agent
-    ? [[], {}]
-    : await Promise.all([
-        client.execute('query-commands').catch(() => []),
-        client.execute('query-status').catch(() => ({ status: 'unknown' })),
-      ]);
-  // Peer data: only the shapes QEMU gives are used (anything else: no names, state unknown).
-  const qmpCommands = (Array.isArray(commands) ? commands : [])
-    .map((c) => (isObject(c) ? c.name : undefined))
-    .filter((n): n is string => typeof n === 'string' && n !== 'qmp_capabilities');
-  // Peer text, shown in the prompt: never live.
-  const reported = isObject(status) && typeof status.status === 'string' ? status.status : 'unknown';
-  let runState = common.agent ? 'agent' : inert(reported);
-  let hmpCommands: string[] | undefined;
+  const first = await firstLook(client, common.agent);
+  const qmpCommands = first.commands;
+  let runState = first.runState;
+  const hmpNames = new HmpNames(client);
   let schema: Schema | undefined;
   /** For completion and help, in the background; again after a line, which may have replaced a stale cached schema by the live one. */
   const refreshSchema = () => void session.schema.full().then((s) => (schema = s));
@@ -110,24 +86,18 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
     historySize: MAX_ENTRIES,
     removeHistoryDuplicates: true,
     tabSize: 4,
-    // Candidates come from the peer (command, HMP, schema and live names): one
-    // with a control character in it is dropped, never shown live.
-    completer: (line: string): [string[], string] => {
-      const [candidates, partial] = complete(line, {
+    // Candidates, and what they need from QEMU first: repl/tab.ts.
+    completer: replCompleter(
+      {
+        client,
         qmpCommands: () => qmpCommands,
-        shellCommands: () => SHELL_COMMANDS.map((c) => c.name),
-        hmpCommands: () => hmpCommands ?? (loadHmpCommands(), []),
         hmpMode: () => settings.hmpMode,
         inTransaction: () => transaction !== undefined,
-        transactionActions: () => TRANSACTION_ACTIONS,
-        helpTopics: () => (schema ? [...schema.commands, ...schema.events] : qmpCommands),
-        argumentCompleter: new SchemaArgumentCompleter(
-          () => schema,
-          () => live,
-        ),
-      });
-      return [candidates.filter(isInert), partial];
-    },
+        schema: () => schema,
+        live: () => live,
+      },
+      hmpNames,
+    ),
   });
   installReverseSearch(rl);
   rl.on('history', () => {}); // entries are saved as they are run, below
@@ -161,20 +131,25 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
     if (promptShown) showPrompt();
   }
   const sayError = (message: string) => say(io.errPaint.red(message), 'err');
-
-  function loadHmpCommands(): void {
-    hmpCommands = [];
-    runHmp(client, 'help')
-      .then((text) => {
-        hmpCommands = [...new Set(text.split('\n').map((l) => l.split(/[\s|,]/)[0] ?? '').filter(Boolean))];
-      })
-      .catch(() => {});
-  }
+  /** Events that came while the pager had the screen: shown when it exits. */
+  let heldEvents: EventMessage[] | undefined;
+  const showReply = replyShower(io, rl, settings, say, {
+    start: () => (heldEvents = []),
+    end: () => {
+      const held = heldEvents ?? [];
+      heldEvents = undefined;
+      for (const event of held) onEvent(event);
+    },
+  });
+  /** While `.wait` shows its progress, events are lines above it. */
+  let progress: ProgressReporter | undefined;
 
   onEvent = (event: EventMessage) => {
+    if (heldEvents) return void heldEvents.push(event);
     const next = runStateAfter(event);
     if (next) runState = next;
-    if (settings.showEvents) say(eventLine(event, paint));
+    if (settings.showEvents && progress) progress.note(eventLine(event, PLAIN));
+    else if (settings.showEvents) say(eventLine(event, paint));
     else if (next && !busy) showPrompt();
   };
 
@@ -344,7 +319,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
   async function sendAction(action: Action): Promise<void> {
     check(action, session.readOnly);
     const sent = await withBusy((signal) => send(session, action, signal));
-    if (sent.kind === 'qmp') say(settings.pretty ? prettyJson(sent.value, paint) : compactJson(sent.value));
+    if (sent.kind === 'qmp') await showReply(settings.pretty ? prettyJson(sent.value, paint) : compactJson(sent.value));
   }
 
   /** Every request the user typed goes through the gate (core/gate.ts), as in every mode. */
@@ -363,7 +338,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
     if (request.execute === 'query-status' && typeof (sent.value as JsonObject)?.status === 'string') {
       runState = inert((sent.value as JsonObject).status as string);
     }
-    say(settings.pretty ? prettyJson(sent.value, paint) : compactJson(sent.value));
+    await showReply(settings.pretty ? prettyJson(sent.value, paint) : compactJson(sent.value));
   }
 
   async function hmp(commandLine: string): Promise<void> {
@@ -373,7 +348,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
     if (quits) quitting = true;
     const sent = await withBusy((signal) => send(session, { kind: 'hmp', commandLine }, signal));
     const text = sent.kind === 'hmp' ? sent.text : '';
-    if (text) io.outText(text.endsWith('\n') ? text : `${text}\n`);
+    if (text) await showReply(text, 'peer');
   }
 
   /** The VM's names for completion, fetched in the background. */
@@ -396,18 +371,17 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
       say,
       exit: () => end(0),
       hmp,
-      loadHmpCommands: () => {
-        if (!hmpCommands) loadHmpCommands();
-      },
+      loadHmpCommands: () => void hmpNames.load(),
       schema: (work) => session.schema.judge(work),
+      wait: (id) =>
+        withBusy(async (signal) => {
+          await follow(id, { client, stream: io.stderr, signal, onReporter: (r) => (progress = r) });
+        }),
+      jobs: async () => say((await jobsTable(client)).join('\n')),
     });
   }
 
-  // A guest agent sends no greeting (and so names no version).
-  const qemuVersion = common.agent ? 'guest agent' : greetingVersion(client.greeting);
-  // The greeting's version and package are the peer's words: inert.
-  io.out(`${paint.bold(`qmpsh ${version}`)}: ${common.agent ? '' : 'QEMU '}${inert(qemuVersion)} at ${inert(formatAddress(client.address))}`);
-  io.out(paint.dim('Type .help for help, Tab to complete, Ctrl-D to leave.'));
+  for (const line of banner(client, version, common.agent, paint)) io.out(line);
   if (history.problem) io.warn(history.problem);
   // The run state came from query-status, after these: print them, keep the state.
   for (const event of early.splice(0)) if (settings.showEvents) io.out(eventLine(event, paint));

@@ -12,6 +12,8 @@ export interface ReplSettings {
   hmpMode: boolean;
   showEvents: boolean;
   pretty: boolean;
+  /** Replies taller than the screen go through $PAGER (output/pager.ts). */
+  pager: boolean;
 }
 
 export interface ShellContext {
@@ -22,6 +24,10 @@ export interface ShellContext {
   exit(): void;
   hmp(commandLine: string): Promise<void>;
   loadHmpCommands(): void;
+  /** `.wait JOB`: follows the job (or the migration) with --wait's progress until it ends or Ctrl-C. */
+  wait(id: string | undefined): Promise<void>;
+  /** `.jobs`: --jobs' table, once. */
+  jobs(): Promise<void>;
   /** Work on the schema (a refusal checked against the live one); undefined without a schema. */
   schema<T>(work: (schema: Schema) => T): Promise<T | undefined>;
 }
@@ -29,8 +35,9 @@ export interface ShellContext {
 export async function runShellCommand(text: string, ctx: ShellContext): Promise<void> {
   const { settings, paint, say } = ctx;
   const [name = '', ...words] = tokenizeComplete(text.slice(1));
-  const onOff = (current: boolean) => {
-    if (words[0] === undefined) return !current;
+  // With no argument, a switch says how it is set and changes nothing.
+  const onOff = (current: boolean): boolean => {
+    if (words[0] === undefined) return current;
     if (/^(on|true|1|yes)$/i.test(words[0])) return true;
     if (/^(off|false|0|no)$/i.test(words[0])) return false;
     throw new UsageError(`.${name} takes on or off`);
@@ -53,12 +60,22 @@ export async function runShellCommand(text: string, ctx: ShellContext): Promise<
       return;
     case 'events':
       settings.showEvents = onOff(settings.showEvents);
-      say(paint.dim(`events ${settings.showEvents ? 'shown' : 'hidden'}`));
+      say(paint.dim(`events ${settings.showEvents ? 'shown (.events off hides them)' : 'hidden (.events on shows them)'}`));
       return;
     case 'verbose':
       settings.verbose = onOff(settings.verbose);
-      say(paint.dim(`wire messages ${settings.verbose ? 'shown' : 'hidden'}`));
+      say(paint.dim(`wire messages ${settings.verbose ? 'shown (.verbose off hides them)' : 'hidden (.verbose on shows them)'}`));
       return;
+    case 'pager':
+      settings.pager = onOff(settings.pager);
+      say(paint.dim(`pager ${settings.pager ? 'on: replies taller than the screen are paged (.pager off)' : 'off (.pager on)'}`));
+      return;
+    case 'wait':
+      if (words.length > 1) throw new UsageError('.wait takes one job id (or "migration"); .jobs lists them');
+      return ctx.wait(words[0]);
+    case 'jobs':
+      if (words.length > 0) throw new UsageError('.jobs takes no argument');
+      return ctx.jobs();
     case 'pretty':
       settings.pretty = true;
       return;
