@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawnCli, type CliChild } from '../helpers/cli-child.js';
 import { startGuest, type Guest, type GuestAction } from '../helpers/guest.js';
 import { freePort } from '../helpers/qemu.js';
-import { BIN, runCli } from '../helpers/run-cli.js';
+import { CLI, runCli } from '../helpers/run-cli.js';
 import { requireTmux, Tmux } from '../helpers/tmux.js';
 
 const MiB = 1024 * 1024;
@@ -120,8 +120,8 @@ describe('a migration that cannot converge, in a terminal', () => {
     requireTmux();
     const { src, uri } = await pair('dirty', 16 * MiB);
     const wide = 250; // the migration's line is long: no wrapping in the way
-    const wait = Tmux.start([process.execPath, BIN, src.sock, 'migrate', `uri=${uri}`, '--wait', '--cancel-on-interrupt', '--timeout', '0'], {}, wide);
-    const jobs = Tmux.start([process.execPath, BIN, src.sockets[1] as string, '--jobs'], {}, wide);
+    const wait = Tmux.start([...CLI, src.sock, 'migrate', `uri=${uri}`, '--wait', '--cancel-on-interrupt', '--timeout', '0'], {}, wide);
+    const jobs = Tmux.start([...CLI, src.sockets[1] as string, '--jobs'], {}, wide);
     try {
       const fields = /(\d+\.\d)% [\d.]+ MiB\/[\d.]+ MiB active {2}remaining [\d.]+ MiB {2}rate [\d.]+ MiB\/s {2}dirty-rate [\d.]+ MiB\/s {2}passes \d+ {2}not converging {2}expected-downtime [\d.]+s {2}eta -/;
       const spinner = await wait.waitFor(new RegExp(`migration \\[[#-]{20}\\] ${fields.source}`), 150_000);

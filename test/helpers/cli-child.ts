@@ -3,7 +3,7 @@
  * comes, a wait for a line, a signal, its end. Killed by pid when the test ends.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { BIN } from './run-cli.js';
+import { CLI } from './run-cli.js';
 
 export interface CliChild {
   proc: ChildProcess;
@@ -17,7 +17,7 @@ export interface CliChild {
 }
 
 export function spawnCli(args: string[]): CliChild {
-  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(CLI[0], [...CLI.slice(1), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const out = { stdout: '', stderr: '' };
   proc.stdout?.setEncoding('utf8').on('data', (d: string) => (out.stdout += d));
   proc.stderr?.setEncoding('utf8').on('data', (d: string) => (out.stderr += d));
