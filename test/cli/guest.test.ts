@@ -10,7 +10,7 @@ import { spawnCli, type CliChild } from '../helpers/cli-child.js';
 import { startGuest, type Guest } from '../helpers/guest.js';
 import { runCli } from '../helpers/run-cli.js';
 
-const BOOT_MS = 120_000;
+const BOOT_MS = 180_000;
 let guest: Guest | undefined;
 let child: CliChild | undefined;
 afterEach(async () => {
@@ -39,13 +39,13 @@ describe('a guest of its own accord', () => {
 
   it('reboots: --wait-event RESET cont returns the guest\'s RESET (guest-reset), and the guest boots again', async () => {
     guest = await startGuest({ action: 'reboot', args: ['-S'] });
-    const r = await runCli([guest.sock, '--wait-event', 'RESET', '--match', 'data.guest=true', 'cont', '--timeout', '100'], { killAfterMs: BOOT_MS });
+    const r = await runCli([guest.sock, '--wait-event', 'RESET', '--match', 'data.guest=true', 'cont', '--timeout', '150'], { killAfterMs: BOOT_MS });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ event: 'RESET', data: { guest: true, reason: 'guest-reset' } });
     // The same kernel comes up a second time (and reboots again: the command line says so).
     const g = guest;
     const boots = () => g.serial().match(/qmpsh-guest: reboot/g)?.length ?? 0;
-    for (const deadline = Date.now() + 60_000; boots() < 2; await new Promise((res) => setTimeout(res, 200))) {
+    for (const deadline = Date.now() + 90_000; boots() < 2; await new Promise((res) => setTimeout(res, 200))) {
       expect(Date.now() < deadline, g.serial()).toBe(true);
     }
   }, BOOT_MS);

@@ -13,7 +13,7 @@ import { CLI, runCli } from '../helpers/run-cli.js';
 import { requireTmux, Tmux } from '../helpers/tmux.js';
 
 const MiB = 1024 * 1024;
-const LONG_MS = 180_000;
+const LONG_MS = 240_000;
 let guests: Guest[] = [];
 let children: CliChild[] = [];
 afterEach(async () => {

@@ -146,7 +146,7 @@ export async function startGuest(options: GuestOptions): Promise<Guest> {
     ...qemu,
     serialPath,
     serial,
-    async waitForSerial(re, timeoutMs = 60_000) {
+    async waitForSerial(re, timeoutMs = 90_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const text = serial();
