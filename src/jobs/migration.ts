@@ -44,7 +44,7 @@ export interface MigrationProgress {
   'expected-downtime': number | null;
   /** How long the guest was paused at the end, ms (downtime, once completed). */
   downtime: number | null;
-  /** Seconds to the end at the current rates: null when unknown or not converging. */
+  /** Seconds to the end at the current rates: in the first pass, and once converging; else null. */
   eta: number | null;
   /** Milliseconds since the migration started (total-time). */
   elapsed: number;
@@ -93,8 +93,10 @@ export class MigrationTracker {
     const converging = status === 'completed' ? true : this.converging(passes, rate, dirtyRate, remaining);
     const completed = status === 'completed';
     const percent = completed ? 100 : transferred + remaining > 0 ? (100 * transferred) / (transferred + remaining) : 0;
-    const gain = rate - (passes >= 3 ? dirtyRate : 0);
-    const eta = completed ? 0 : MIGRATION_ACTIVE.has(status) && converging !== false && gain > 0 ? remaining / gain : null;
+    // The ETA of the first pass is the bulk copy's; the second pass cannot tell
+    // (its end only starts another); then only a converging migration has one.
+    const gain = converging === true ? rate - dirtyRate : passes <= 1 ? rate : 0;
+    const eta = completed ? 0 : MIGRATION_ACTIVE.has(status) && gain > 0 ? remaining / gain : null;
     const expected = num(o['expected-downtime']);
     const downtime = num(o.downtime);
     return {

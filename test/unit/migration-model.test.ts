@@ -51,6 +51,9 @@ describe.each(['7.2', '10.0'])('recorded from QEMU %s', (version) => {
     const late = ps.filter((p) => p.passes >= 3);
     expect(late.length).toBeGreaterThan(0);
     for (const p of late) expect(p).toMatchObject({ converging: false, eta: null });
+    // No ETA that runs to 0 at the end of each pass: none from the second pass on.
+    expect(ps.filter((p) => p.passes >= 2).every((p) => p.eta === null)).toBe(true);
+    expect(ps.filter((p) => p.passes === 1).every((p) => p.eta !== null)).toBe(true);
     for (const [i, p] of ps.entries()) {
       const ram = rec.samples[i]?.reply.ram as Record<string, number>;
       // Pages per second times the page size: bytes per second.
