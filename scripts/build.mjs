@@ -5,9 +5,14 @@
 //                  their dynamic imports into deferred requires).
 //   dist/launch.cjs  what bin/qmpsh.cjs runs: dist/cli.cjs with a V8 code cache.
 //   dist/lib/      the library, compiled by tsc, ESM with declarations.
+//   dist/THIRD-PARTY-NOTICES.md  the licences of the code bundled into dist/cli.cjs.
+// Source maps: none in the package. dist/cli.cjs.map is written for debugging
+// here (not referenced from cli.cjs, not packed: package.json "files"); the
+// library is plain tsc output, readable as it is.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { writeNotices } from './notices.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
@@ -31,7 +36,7 @@ const lazyChildProcess = {
   },
 };
 
-await build({
+const cli = await build({
   entryPoints: ['src/cli/main.ts'],
   outfile: 'dist/cli.cjs',
   bundle: true,
@@ -40,7 +45,8 @@ await build({
   target: 'node20',
   minify: process.env.QMPSH_NO_MINIFY !== "1",
   legalComments: 'linked',
-  sourcemap: 'linked',
+  sourcemap: 'external',
+  metafile: true,
   define: { QMPSH_VERSION: JSON.stringify(pkg.version) },
   plugins: [lazyChildProcess],
   // commander (CommonJS) is required from node_modules only when an option
@@ -50,6 +56,8 @@ await build({
   external: ['commander'],
   logLevel: 'warning',
 });
+
+writeNotices(cli.metafile, 'dist/THIRD-PARTY-NOTICES.md');
 
 // The launcher loads dist/cli.cjs with a V8 code cache (see its comment).
 copyFileSync('src/launcher/launch.cjs', 'dist/launch.cjs');

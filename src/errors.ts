@@ -17,8 +17,22 @@
  *   ├── CommandError              QMP_COMMAND_ERROR: QEMU answered {"error": ...}
  *   │   └── HmpError              QMP_HMP_ERROR: HMP printed an error
  *   ├── StateError                QMP_INVALID_STATE: a call in the wrong session state
- *   └── InterruptedError          ERR_INTERRUPTED: Ctrl-C
+ *   ├── EventOverflowError        QMP_EVENT_OVERFLOW: an event stream's buffer was full
+ *   └── InterruptedError          ERR_INTERRUPTED: an AbortSignal, Ctrl-C (its name is 'AbortError')
  */
+
+/** A request as sent (protocol/messages.ts Request; not imported: no import circle). */
+export interface SentRequest {
+  execute: string;
+  arguments?: { [key: string]: unknown };
+  id?: unknown;
+}
+
+/** An error reply as received (protocol/messages.ts ErrorMessage). */
+export interface ErrorReply {
+  error: { class: string; desc: string };
+  id?: unknown;
+}
 
 export type QmpErrorCode =
   | 'ERR_USAGE'
@@ -32,6 +46,7 @@ export type QmpErrorCode =
   | 'QMP_COMMAND_ERROR'
   | 'QMP_HMP_ERROR'
   | 'QMP_INVALID_STATE'
+  | 'QMP_EVENT_OVERFLOW'
   | 'ERR_INTERRUPTED';
 
 /**
@@ -46,7 +61,9 @@ export type QmpHint =
   /** An unknown command: the schema lists what there is. */
   | 'schema'
   /** The peer is a guest agent (qemu-ga): talk to it in agent mode (QmpClientOptions.agent). */
-  | 'agent';
+  | 'agent'
+  /** An event stream overflowed: read it faster or raise EventStreamOptions.maxBuffered. */
+  | 'maxBuffered';
 
 export interface QmpErrorOptions {
   cause?: unknown;
@@ -149,24 +166,39 @@ export class TimeoutError extends QmpError {
   }
 }
 
+/**
+ * QEMU answered a command with `{"error": ...}`. Like qemu.qmp's ExecuteError,
+ * it keeps what was sent (`request`) and what came back (`reply`), when the
+ * error came from the wire (not for a failed job or an HMP error text).
+ */
 export class CommandError extends QmpError {
   /** QMP error class: GenericError, CommandNotFound, DeviceNotFound, ... */
   readonly errorClass: string;
   readonly desc: string;
   readonly command: string;
+  /** The request as sent, with its id. */
+  readonly request: SentRequest | undefined;
+  /** The server's error reply as received. */
+  readonly reply: ErrorReply | undefined;
 
   constructor(
     command: string,
     errorClass: string,
     desc: string,
     code: QmpErrorCode = 'QMP_COMMAND_ERROR',
+    wire?: { request: SentRequest; reply: ErrorReply },
   ) {
     super(code, `${errorClass}: ${desc}`);
     this.command = command;
     this.errorClass = errorClass;
     this.desc = desc;
+    this.request = wire?.request;
+    this.reply = wire?.reply;
   }
 }
+
+/** The name qemu.qmp gives it: an error reply to execute(), with its request and reply. */
+export { CommandError as ExecuteError };
 
 export class HmpError extends CommandError {
   constructor(commandLine: string, text: string) {
@@ -180,8 +212,28 @@ export class StateError extends QmpError {
   }
 }
 
+/**
+ * An event stream (QmpClient.events()) buffered more events than its
+ * `maxBuffered` while nobody read them: the stream ends with this error
+ * instead of growing without bound or silently dropping events.
+ */
+export class EventOverflowError extends QmpError {
+  readonly limit: number;
+
+  constructor(limit: number) {
+    super('QMP_EVENT_OVERFLOW', `more than ${limit} events arrived unread: the event stream stopped`, { hint: 'maxBuffered' });
+    this.limit = limit;
+  }
+}
+
+/**
+ * Stopped by an AbortSignal (or Ctrl-C in the CLI). Its `name` is
+ * 'AbortError', as for fetch() and node's own APIs, so code that checks
+ * `error.name === 'AbortError'` works; `code` stays ERR_INTERRUPTED.
+ */
 export class InterruptedError extends QmpError {
-  constructor(message = 'interrupted') {
-    super('ERR_INTERRUPTED', message);
+  constructor(message = 'interrupted', options?: QmpErrorOptions) {
+    super('ERR_INTERRUPTED', message, options);
+    this.name = 'AbortError';
   }
 }

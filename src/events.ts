@@ -14,7 +14,15 @@ import { globToRegExp as globPattern } from './glob.js';
 import { stringifyJson, type JsonValue } from './protocol/json.js';
 import type { EventMessage } from './protocol/messages.js';
 import { parseValue } from './shell/parse.js';
-import type { QmpClient } from './session.js';
+
+/** What a waiter or a stream needs from a session: its events and its end (QmpClient is one). */
+export interface EventSource {
+  on(name: 'event', listener: (event: EventMessage) => void): unknown;
+  on(name: 'close', listener: (error?: QmpError) => void): unknown;
+  off(name: 'event', listener: (event: EventMessage) => void): unknown;
+  off(name: 'close', listener: (error?: QmpError) => void): unknown;
+  readonly state: string;
+}
 
 export interface EventMatch {
   path: string[];
@@ -26,6 +34,8 @@ export interface EventFilter {
   names: string[];
   /** All must hold: the value at each dotted path equals the given JSON value. */
   matches?: EventMatch[];
+  /** And this predicate holds (library users; the CLI's filters are `matches`). */
+  predicate?: (event: EventMessage) => boolean;
 }
 
 /** An event-name glob (`BLOCK_JOB_*`, `[!B]*`): bash pattern rules (src/glob.ts), case-insensitive. */
@@ -46,9 +56,11 @@ export function parseMatch(text: string): EventMatch {
 export function eventFilter(filter: EventFilter): (event: EventMessage) => boolean {
   const names = filter.names.map(globToRegExp);
   const matches = filter.matches ?? [];
+  const predicate = filter.predicate;
   return (event) =>
     (names.length === 0 || names.some((re) => re.test(event.event))) &&
-    matches.every((m) => sameValue(valueAt(event, m.path), m.value));
+    matches.every((m) => sameValue(valueAt(event, m.path), m.value)) &&
+    (predicate === undefined || predicate(event));
 }
 
 function valueAt(root: unknown, path: string[]): unknown {
@@ -78,7 +90,7 @@ export interface EventWaiter {
  * or the session's error when it closes first.
  */
 export function waitForEvent(
-  client: QmpClient,
+  client: EventSource,
   filter: EventFilter,
   options: { timeoutMs?: number; signal?: AbortSignal } = {},
 ): EventWaiter {
@@ -94,7 +106,15 @@ export function waitForEvent(
       options.signal?.removeEventListener('abort', onAbort);
     };
     const onEvent = (event: EventMessage) => {
-      if (!accept(event)) return;
+      let accepted: boolean;
+      try {
+        accepted = accept(event);
+      } catch (err) {
+        done();
+        reject(err);
+        return;
+      }
+      if (!accepted) return;
       done();
       resolve(event);
     };
@@ -104,7 +124,7 @@ export function waitForEvent(
     };
     const onAbort = () => {
       done();
-      reject(new InterruptedError(`stopped waiting for ${what}`));
+      reject(new InterruptedError(`stopped waiting for ${what}`, { cause: options.signal?.reason }));
     };
     cancel = () => {
       done();
@@ -115,6 +135,14 @@ export function waitForEvent(
         done();
         reject(new TimeoutError(`${what} did not arrive within ${options.timeoutMs! / 1000}s`));
       }, options.timeoutMs);
+    }
+    if (options.signal?.aborted) {
+      onAbort();
+      return;
+    }
+    if (client.state === 'closed') {
+      reject(new ConnectionClosedError(`the session is closed: ${what} cannot arrive`));
+      return;
     }
     client.on('event', onEvent);
     client.on('close', onClose);

@@ -1,5 +1,12 @@
 /** qmpsh as a library: a QMP client with no CLI dependencies. */
-export { QmpClient, connect } from './session.js';
+export { QmpClient, connect, type EventWait } from './session.js';
+export { EventStream, DEFAULT_MAX_BUFFERED, type EventStreamOptions } from './event-stream.js';
+export { globToRegExp as eventNamePattern } from './events.js';
+export { fetchSchema, typeArguments, validateArguments, checkCommandName, describe, type SchemaOptions } from './schema/api.js';
+export { Schema, type SchemaEntry, type SchemaMember } from './schema/schema.js';
+export { followJob, followMigration, type FollowOptions } from './jobs/follow.js';
+export { typed, type TypedClient, type CommandName, type CommandArguments, type CommandReturn, type QmpCommands, type QmpEvents, type QmpInt } from './typed.js';
+export { jobsFrom, migrationFrom, type JobState, type MigrationState } from './jobs/model.js';
 export type {
   QmpClientOptions,
   ExecuteOptions,
@@ -22,4 +29,4 @@ export type {
 export { greetingVersion } from './protocol/messages.js';
 export { parseRequest, parseArguments, parseValue } from './shell/parse.js';
 export { runHmp, isHmpError } from './hmp.js';
-export { MigrationTracker, migrationFrom, type MigrationProgress } from './jobs/migration.js';
+export { MigrationTracker, type MigrationProgress } from './jobs/migration.js';

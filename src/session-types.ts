@@ -80,5 +80,11 @@ export interface ClientEvents {
   warning: (message: string) => void;
   /** The session ended; `error` unless it ended as expected (close(), quit). */
   close: (error?: QmpError) => void;
+  /**
+   * The session ended with an error (the same error as `close` gets). Emitted
+   * only when someone listens, so that node's `events.on(client, 'event')`
+   * ends with it; without a listener nothing is thrown.
+   */
+  error: (error: QmpError) => void;
 }
 

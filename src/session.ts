@@ -33,14 +33,21 @@ import {
   type JsonObject,
   type Request,
 } from './protocol/messages.js';
-import { connectTransport, type Transport } from './transport/index.js';
-import type { ClientEvents, ExecuteOptions, QmpClientOptions, SessionState } from './session-types.js';
+import type { Transport } from './transport/index.js';
+import { connectWithRetry, nonFinitePath, pick } from './session-helpers.js';
+import type { ExecuteOptions, QmpClientOptions, SessionState } from './session-types.js';
+import { ClientListeners } from './session-listeners.js';
+import { EventStream, type EventStreamOptions } from './event-stream.js';
+import { waitForEvent, type EventFilter } from './events.js';
+import type { EventMessage } from './protocol/messages.js';
 
 export type { ClientEvents, ExecuteOptions, QmpClientOptions, SessionState, WireMessage } from './session-types.js';
 import { silentPeerError } from './transport/peer.js';
 
 interface Pending {
   command: string;
+  /** As sent: kept by the CommandError of an error reply. */
+  request: Request;
   resolve: (value: JsonValue) => void;
   reject: (error: QmpError) => void;
   expectsClose: boolean;
@@ -51,7 +58,10 @@ interface Pending {
 /** Late replies to abandoned commands are dropped by id; keep at most this many ids. */
 const MAX_ABANDONED = 1024;
 
-export class QmpClient {
+/** What waitForEvent() waits for: a name or glob, or names and a predicate. */
+export type EventWait = string | { names?: readonly string[]; filter?: (event: EventMessage) => boolean };
+
+export class QmpClient extends ClientListeners implements AsyncDisposable {
   readonly address: Address;
   private readonly options: Required<Omit<QmpClientOptions, 'signal' | 'onListenerError' | 'registerCleanup'>> &
     Pick<QmpClientOptions, 'signal' | 'onListenerError' | 'registerCleanup'>;
@@ -66,12 +76,10 @@ export class QmpClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly abandoned = new Set<number>();
-  private readonly listeners: { [K in keyof ClientEvents]: Set<ClientEvents[K]> } = {
-    event: new Set(),
-    wire: new Set(),
-    warning: new Set(),
-    close: new Set(),
-  };
+  /** Resolves when the transport is gone (close()). */
+  private closedPromise: Promise<void> | undefined;
+  /** The transport said it closed (the peer hung up, or close() finished). */
+  private transportGone = false;
   private handshake: { resolve: () => void; reject: (e: QmpError) => void } | undefined;
   private enabledCapabilities: string[] = [];
   /** Agent mode: a command timed out, so the channel may be out of step. */
@@ -85,7 +93,12 @@ export class QmpClient {
     return client;
   }
 
+  protected get onListenerError() {
+    return this.options.onListenerError;
+  }
+
   constructor(address: Address, options: QmpClientOptions = {}) {
+    super();
     this.address = address;
     this.options = {
       connectTimeoutMs: options.connectTimeoutMs ?? 5000,
@@ -116,46 +129,28 @@ export class QmpClient {
     return this.enabledCapabilities;
   }
 
-  on<K extends keyof ClientEvents>(name: K, listener: ClientEvents[K]): this {
-    this.listeners[name].add(listener);
-    return this;
-  }
-
-  off<K extends keyof ClientEvents>(name: K, listener: ClientEvents[K]): this {
-    this.listeners[name].delete(listener);
-    return this;
+  /**
+   * The events that pass `options` (name globs, a predicate), as an async
+   * iterable. Subscribed now: make it before sending the command whose
+   * events you want. Bounded (maxBuffered, default 1000): past it the stream
+   * ends with EventOverflowError. See event-stream.ts.
+   */
+  events(options: EventStreamOptions = {}): EventStream {
+    return new EventStream(this, options);
   }
 
   /**
-   * Calls every listener. A listener that throws stops neither the others
-   * nor the session (the rest of the data it was reading is still handled):
-   * its error goes to onListenerError, by default thrown again on the next
-   * tick, where it surfaces as an uncaught exception as it would from an
-   * EventEmitter.
+   * The next event with this name (or glob), or that passes the filter.
+   * Subscribed at the call, so call it before sending the command that causes
+   * the event. Rejects with TimeoutError after timeoutMs (default: none),
+   * an AbortError (InterruptedError) on signal, or the session's error.
    */
-  private emit<K extends keyof ClientEvents>(name: K, ...args: Parameters<ClientEvents[K]>): void {
-    for (const listener of this.listeners[name]) {
-      try {
-        (listener as (...a: Parameters<ClientEvents[K]>) => void)(...args);
-      } catch (err) {
-        this.listenerFailed(err, name, args[0]);
-      }
-    }
-  }
-
-  private listenerFailed(error: unknown, name: keyof ClientEvents, payload: unknown): void {
-    const report = this.options.onListenerError;
-    if (report) {
-      try {
-        report(error, name, payload);
-        return;
-      } catch (err) {
-        error = err;
-      }
-    }
-    process.nextTick(() => {
-      throw error;
-    });
+  waitForEvent(match: EventWait, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<EventMessage> {
+    const filter: EventFilter =
+      typeof match === 'string'
+        ? { names: [match] }
+        : { names: [...(match.names ?? [])], ...(match.filter ? { predicate: match.filter } : {}) };
+    return waitForEvent(this, filter, options).promise;
   }
 
   /** Connect + greeting + qmp_capabilities, all within connectTimeoutMs. */
@@ -169,9 +164,9 @@ export class QmpClient {
     // An abort before the call, or while connecting: no session, nothing left open.
     if (signal?.aborted) {
       this.stateValue = 'closed';
-      throw new InterruptedError('interrupted before connecting');
+      throw new InterruptedError('not connected: aborted before connecting', { cause: signal.reason });
     }
-    const transport = await this.connectTransport();
+    const transport = await connectWithRetry(this.address, this.options);
     if (signal?.aborted) {
       this.stateValue = 'closed';
       transport.close();
@@ -214,33 +209,6 @@ export class QmpClient {
       if (timer) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       this.handshake = undefined;
-    }
-  }
-
-  /**
-   * Connects; with waitForSocketMs (--wait-socket), retries while the socket
-   * does not exist yet or refuses connections (a QEMU that is starting).
-   */
-  private async connectTransport(): Promise<Transport> {
-    const deadline = Date.now() + this.options.waitForSocketMs;
-    const signal = this.options.signal;
-    for (;;) {
-      try {
-        return await connectTransport(this.address, {
-          // --listen waits for QEMU to start and connect: --wait-socket, else a minute.
-          timeoutMs:
-            this.address.kind === 'listen'
-              ? this.options.waitForSocketMs || 60_000
-              : this.options.connectTimeoutMs,
-          ...(signal ? { signal } : {}),
-          ...(this.options.registerCleanup ? { registerCleanup: this.options.registerCleanup } : {}),
-        });
-      } catch (err) {
-        const code = (err as ConnectError).syscallCode;
-        const retry = code === 'ENOENT' || code === 'ECONNREFUSED';
-        if (!retry || Date.now() >= deadline || signal?.aborted) throw err;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 
@@ -337,7 +305,7 @@ export class QmpClient {
         timer = setTimeout(expire, timeoutMs);
       }
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(id, { command, resolve, reject, expectsClose, cleanup, internal: options.internal === true });
+      this.pending.set(id, { command, request, resolve, reject, expectsClose, cleanup, internal: options.internal === true });
       if (expectsClose) this.quitting = true;
       this.send(request, text, options.internal);
     });
@@ -362,11 +330,23 @@ export class QmpClient {
     this.transport?.resume();
   }
 
-  /** Closes the session. Pending commands fail with ConnectionClosedError. */
-  close(): void {
-    if (this.stateValue === 'closed') return;
-    this.quitting = true;
-    this.shutdown(undefined, 'the session was closed before the reply came');
+  /**
+   * Closes the session. Pending commands fail with ConnectionClosedError,
+   * event streams end. Resolves when the connection is gone. Commands sent
+   * but not answered may not have run (QMP-NOTES "Session" 8): await their
+   * replies first.
+   */
+  close(): Promise<void> {
+    if (this.stateValue !== 'closed') {
+      this.quitting = true;
+      this.shutdown(undefined, 'the session was closed before the reply came');
+    }
+    return this.closedPromise ?? Promise.resolve();
+  }
+
+  /** `await using client = await connect(...)` closes it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   // --- receiving ---------------------------------------------------------
@@ -444,8 +424,13 @@ export class QmpClient {
   private negotiate(): void {
     this.stateValue = 'negotiating';
     const id = this.nextId++;
+    const offered = this.greetingValue?.QMP.capabilities ?? [];
+    const enable = this.options.capabilities.filter((c) => offered.includes(c));
+    this.enabledCapabilities = enable;
+    const request: Request = { execute: 'qmp_capabilities', ...(enable.length ? { arguments: { enable } } : {}), id };
     this.pending.set(id, {
       command: 'qmp_capabilities',
+      request,
       resolve: () => {
         this.stateValue = 'ready';
         this.handshake?.resolve();
@@ -459,10 +444,7 @@ export class QmpClient {
       expectsClose: false,
       cleanup: () => {},
     });
-    const offered = this.greetingValue?.QMP.capabilities ?? [];
-    const enable = this.options.capabilities.filter((c) => offered.includes(c));
-    this.enabledCapabilities = enable;
-    this.send({ execute: 'qmp_capabilities', ...(enable.length ? { arguments: { enable } } : {}), id });
+    this.send(request);
   }
 
   private reply(msg: Extract<Classified, { kind: 'return' | 'error' }>): void {
@@ -491,13 +473,14 @@ export class QmpClient {
     if (msg.kind === 'return') pending.resolve(msg.message.return);
     else {
       const { class: cls, desc } = msg.message.error;
-      pending.reject(new CommandError(pending.command, cls, desc));
+      pending.reject(new CommandError(pending.command, cls, desc, 'QMP_COMMAND_ERROR', { request: pending.request, reply: msg.message }));
     }
   }
 
   // --- ending --------------------------------------------------------------
 
   private transportClosed(error?: Error): void {
+    this.transportGone = true;
     if (this.stateValue === 'closed') return;
     const where = formatAddress(this.address);
     if (this.stateValue === 'greeting' || this.stateValue === 'connecting') {
@@ -550,7 +533,20 @@ export class QmpClient {
     if (this.stateValue === 'closed') return;
     this.stateValue = 'closed';
     this.closeError = error;
-    this.transport?.close();
+    const transport = this.transport;
+    if (transport && !this.transportGone) {
+      // The socket is destroyed now; its 'close' comes later. close() waits
+      // for it (at most a second, should a transport never say).
+      this.closedPromise = new Promise((resolve) => {
+        const fallback = setTimeout(resolve, 1000);
+        fallback.unref();
+        transport.onClose = () => {
+          clearTimeout(fallback);
+          resolve();
+        };
+      });
+      transport.close();
+    }
     const pendingError =
       error ?? new ConnectionClosedError(pendingMessage ?? 'the session ended before the reply came');
     for (const p of this.pending.values()) {
@@ -560,26 +556,8 @@ export class QmpClient {
     this.pending.clear();
     this.handshake?.reject(pendingError);
     this.emit('close', error);
+    if (error) this.emitError(error);
   }
-}
-
-/** The first NaN or +-Infinity in a request's arguments, with its dotted path. */
-function nonFinitePath(value: unknown, path = ''): { path: string; value: number } | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : { path, value };
-  if (typeof value !== 'object' || value === null) return undefined;
-  for (const [key, member] of Object.entries(value)) {
-    const found = nonFinitePath(member, Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key);
-    if (found) return found;
-  }
-  return undefined;
-}
-
-/** The options of a command that also apply to the sync sent before it. */
-function pick(options: ExecuteOptions): ExecuteOptions {
-  return {
-    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  };
 }
 
 /** Convenience: connect, negotiate and return a ready client. */

@@ -5,7 +5,12 @@
  */
 import { stringifyJson, type JsonValue } from '../protocol/json.js';
 
+import type { MigrationProgress } from './migration.js';
+
 export { MIGRATION_ACTIVE, MIGRATION_ENDED, MigrationTracker, migrationFrom, type MigrationProgress } from './migration.js';
+
+/** A migration's state, as followMigration yields it and migrationFrom reads one reply: the progress model's. */
+export type MigrationState = MigrationProgress;
 
 export interface JobState {
   id: string;

@@ -12,6 +12,7 @@ const FLAG_HINTS: Record<QmpHint, string> = {
   waitForSocketMs: 'raise the wait with --wait-socket',
   schema: 'qmpsh TARGET --describe lists them',
   agent: 'use --agent',
+  maxBuffered: 'read events faster',
 };
 
 /** In the interactive shell, its own words where they differ. */

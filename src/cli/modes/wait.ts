@@ -3,8 +3,10 @@
  * blockdev-create, job-*, ...) or a migration, then follow it to its end with
  * live progress, and print its final state.
  *
- * Events (JOB_STATUS_CHANGE, MIGRATION) wake the follower at once; query-jobs
- * / query-migrate give the numbers.
+ * Following is the library's (src/jobs/follow.ts: query-jobs / query-migrate,
+ * woken at once by JOB_STATUS_CHANGE, BLOCK_JOB_* and MIGRATION events); this
+ * adds the CLI's part: progress, completing, dismissing, cancelling on
+ * interrupt, the deadline.
  */
 import { CommandError, InterruptedError, TimeoutError, UsageError } from '../../errors.js';
 import {
@@ -16,12 +18,12 @@ import {
   jobsFrom,
   type JobState,
 } from '../../jobs/model.js';
+import { followJob as jobStates, followMigration as migrationStates, type FollowOptions } from '../../jobs/follow.js';
 import type { JsonValue } from '../../protocol/json.js';
 import type { EventMessage, JsonObject } from '../../protocol/messages.js';
 import type { Action } from '../core/action.js';
 import { send } from '../core/gate.js';
 import { downtimeLimit, internal, type InternalCommand } from '../core/internal.js';
-import { pause } from '../core/pause.js';
 import { withSession, type CliSession, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
 import { notConvergingNote } from '../output/migration.js';
@@ -72,7 +74,6 @@ export async function followOn(
 }
 
 class Follower {
-  private wake: (() => void) | undefined;
   private readonly deadline: number | undefined;
 
   private readonly timeoutMs: number;
@@ -93,22 +94,10 @@ class Follower {
     const { timeoutGiven, timeoutMs } = rt.common;
     this.timeoutMs = timeoutMs;
     this.deadline = timeoutGiven && timeoutMs > 0 ? Date.now() + timeoutMs : undefined;
-    // State changes wake the poll loop at once.
-    session.client.on('event', (e: EventMessage) => {
-      if (/^(JOB_STATUS_CHANGE|BLOCK_JOB_|MIGRATION)/.test(e.event)) this.wake?.();
-    });
   }
 
   private get interval(): number {
     return this.progressStream.isTTY ? 200 : 500;
-  }
-
-  /** Sleeps for the poll interval, or until an event or the run is interrupted. */
-  private async pause(): Promise<void> {
-    const p = pause(this.interval, this.session.signal);
-    this.wake = p.wake;
-    await p.done;
-    this.wake = undefined;
   }
 
   private run(command: InternalCommand, args?: JsonObject) {
@@ -173,34 +162,36 @@ class Follower {
     let last: JobState | undefined;
     let interrupted = false;
     for (;;) {
-      const job = jobsFrom(await this.run('query-jobs')).find((j) => j.id === id);
-      if (!job) {
+      try {
+        for await (const job of jobStates(this.session.client, id, this.following(interrupted))) {
+          last = job;
+          progress.update({ label: `${job.type} ${job.id}`, status: job.status, done: job.done, total: job.total });
+          if (job.status === 'concluded') {
+            if (dismiss) await this.run('job-dismiss', { id }).catch(() => undefined);
+            return this.endJob(progress, job, dismiss, interrupted);
+          }
+          if (job.status === 'ready') {
+            if (this.options.complete) {
+              if (!notes.has('completing')) await this.run('job-complete', { id });
+              note('completing', `job ${id} is ready: completing it (job-complete)`);
+            } else if (command !== 'job-complete') {
+              // In sync: hand it back, releasing the monitor the next command needs.
+              note('ready', `job ${id} is ready (in sync) and keeps mirroring: complete it with \`qmpsh ${this.session.target} job-complete id=${id}\` (or --complete next time)`);
+              progress.finish(true, `job ${id} ready`);
+              this.emit(job as unknown as JsonObject);
+              return;
+            }
+          }
+          if (job.status === 'pending') note('pending', `job ${id} is pending: finalize it with \`qmpsh ${this.session.target} job-finalize id=${id}\``);
+          if (job.status === 'paused') note('paused', `job ${id} is paused: resume it with \`qmpsh ${this.session.target} job-resume id=${id}\``);
+          this.checkDeadline(`job ${id}`, dismiss && !JOB_VERBS.has(command) ? ` (when it ends, dismiss it: job-dismiss id=${id})` : '');
+        }
         // Gone: dismissed by QEMU (its end event says how it ended), or by someone else.
         const ended = ends.get(id);
         if (ended) return this.endJob(progress, { ...ended, type: last?.type ?? ended.type }, true, interrupted);
         return this.endJob(progress, last ?? { id, type: 'job', status: 'null', done: 0, total: 0 }, false, interrupted);
-      }
-      last = job;
-      progress.update({ label: `${job.type} ${job.id}`, status: job.status, done: job.done, total: job.total });
-      if (job.status === 'concluded') {
-        if (dismiss) await this.run('job-dismiss', { id }).catch(() => undefined);
-        return this.endJob(progress, job, dismiss, interrupted);
-      }
-      if (job.status === 'ready') {
-        if (this.options.complete) {
-          if (!notes.has('completing')) await this.run('job-complete', { id });
-          note('completing', `job ${id} is ready: completing it (job-complete)`);
-        } else if (command !== 'job-complete') {
-          // In sync: hand it back, releasing the monitor the next command needs.
-          note('ready', `job ${id} is ready (in sync) and keeps mirroring: complete it with \`qmpsh ${this.session.target} job-complete id=${id}\` (or --complete next time)`);
-          progress.finish(true, `job ${id} ready`);
-          this.emit(job as unknown as JsonObject);
-          return;
-        }
-      }
-      if (job.status === 'pending') note('pending', `job ${id} is pending: finalize it with \`qmpsh ${this.session.target} job-finalize id=${id}\``);
-      if (job.status === 'paused') note('paused', `job ${id} is paused: resume it with \`qmpsh ${this.session.target} job-resume id=${id}\``);
-      if (this.session.signal.aborted && !interrupted) {
+      } catch (err) {
+        if (!this.interruptedNow(err, interrupted)) throw err;
         if (!this.options.cancelOnInterrupt) {
           progress.finish(false, `stopped following job ${id}`);
           throw new InterruptedError(
@@ -211,9 +202,21 @@ class Follower {
         note('cancel', `interrupted: cancelling job ${id}`);
         await this.run('job-cancel', { id }).catch(() => undefined);
       }
-      this.checkDeadline(`job ${id}`, dismiss && !JOB_VERBS.has(command) ? ` (when it ends, dismiss it: job-dismiss id=${id})` : '');
-      await this.pause();
     }
+  }
+
+  /**
+   * How the library's follower is driven: stopped by the run's signal until
+   * the run is interrupted (then, cancelling, it follows to the end). A poll
+   * in flight is waited for, as before: a second signal ends the run at once.
+   */
+  private following(interrupted: boolean): FollowOptions {
+    return { intervalMs: this.interval, finishQueries: true, ...(interrupted ? {} : { signal: this.session.signal }) };
+  }
+
+  /** The follower stopped because the run was interrupted (a first time). */
+  private interruptedNow(err: unknown, interrupted: boolean): boolean {
+    return err instanceof InterruptedError && this.session.signal.aborted && !interrupted;
   }
 
   private endJob(progress: ProgressReporter, job: JobState, dismissed: boolean, interrupted: boolean): void {
@@ -232,26 +235,32 @@ class Follower {
     await send(this.session, { kind: 'request', request: { execute: 'migrate', arguments: args } });
     const progress = await progressReporter(this.progressStream);
     this.progress = progress;
-    // One model for --wait and --jobs (jobs/migration.ts): it judges convergence against QEMU's downtime limit.
+    // One model for --wait, --jobs and the shell (jobs/migration.ts): it judges convergence against QEMU's downtime limit.
     const tracker = new MigrationTracker(await downtimeLimit(this.session.client));
     let interrupted = false;
     let warned = false;
     for (;;) {
-      const m = tracker.update(await this.run('query-migrate'), Date.now());
-      progress.update(migrationSample(m));
-      if (m.converging === false && !warned) {
-        warned = true;
-        progress.note(notConvergingNote(m));
-      }
-      if (MIGRATION_ENDED.has(m.status)) {
-        const ok = m.status === 'completed' && !interrupted;
-        progress.finish(ok, `migration ${m.status}`);
-        this.emit(await this.run('query-migrate'));
-        if (interrupted) throw new InterruptedError('the migration was cancelled on interrupt');
-        if (!ok) throw new CommandError('migrate', 'MigrationFailed', `migration ${m.status}${m.error ? `: ${m.error}` : ''}`);
-        return;
-      }
-      if (this.session.signal.aborted && !interrupted) {
+      try {
+        // One model for the whole run (its rates and passes), also after a cancel restarts the follower.
+        for await (const m of migrationStates(this.session.client, { ...this.following(interrupted), tracker })) {
+          progress.update(migrationSample(m));
+          if (m.converging === false && !warned) {
+            warned = true;
+            progress.note(notConvergingNote(m));
+          }
+          if (MIGRATION_ENDED.has(m.status)) {
+            const ok = m.status === 'completed' && !interrupted;
+            progress.finish(ok, `migration ${m.status}`);
+            this.emit(await this.run('query-migrate'));
+            if (interrupted) throw new InterruptedError('the migration was cancelled on interrupt');
+            if (!ok) throw new CommandError('migrate', 'MigrationFailed', `migration ${m.status}${m.error ? `: ${m.error}` : ''}`);
+            return;
+          }
+          this.checkDeadline('the migration');
+        }
+        return; // the library's follower ends only after an ended state, handled above
+      } catch (err) {
+        if (!this.interruptedNow(err, interrupted)) throw err;
         if (!this.options.cancelOnInterrupt) {
           progress.finish(false, 'stopped following the migration');
           throw new InterruptedError('stopped following the migration: it is still running in QEMU (cancel it with migrate_cancel)');
@@ -260,8 +269,6 @@ class Follower {
         progress.note('interrupted: cancelling the migration (migrate_cancel)');
         await this.run('migrate_cancel').catch(() => undefined);
       }
-      this.checkDeadline('the migration');
-      await this.pause();
     }
   }
 }

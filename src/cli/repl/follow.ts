@@ -2,7 +2,7 @@
  * `.wait [JOB|migration]` and `.jobs` in the REPL: the job or migration
  * shown with --wait's progress (output/progress.ts: a spinner with bar,
  * percent, rate and ETA on a terminal) and --jobs' table
- * (output/jobs-table.ts), polled with the same look-ups (core/internal.ts).
+ * (output/jobs-table.ts), followed by the library's follower (jobs/follow.ts).
  *
  * Unlike --wait, the REPL did not start the job: it only watches. It neither
  * completes, cancels nor dismisses anything; Ctrl-C (the `signal`) stops
@@ -10,11 +10,10 @@
  * reported and handed back, as --wait does without --complete.
  */
 import { InterruptedError, UsageError } from '../../errors.js';
-import { MIGRATION_ACTIVE, MIGRATION_ENDED, MigrationTracker, jobsFrom, migrationFrom, type JobState } from '../../jobs/model.js';
-import type { EventMessage } from '../../protocol/messages.js';
+import { MIGRATION_ACTIVE, MIGRATION_ENDED, jobsFrom, migrationFrom, type JobState, type MigrationState } from '../../jobs/model.js';
+import { followJob, followMigration, type FollowOptions } from '../../jobs/follow.js';
 import type { QmpClient } from '../../session.js';
-import { downtimeLimit, internal } from '../core/internal.js';
-import { pause } from '../core/pause.js';
+import { internal } from '../core/internal.js';
 import { renderJobsTable } from '../output/jobs-table.js';
 import { notConvergingNote } from '../output/migration.js';
 import { jobSample, migrationSample, progressReporter, type ProgressReporter, type ProgressStream } from '../output/progress.js';
@@ -40,35 +39,35 @@ export interface Following {
 /** Follows the job `id` (or the migration; none given: the only thing running) until it ends or Ctrl-C. */
 export async function follow(id: string | undefined, f: Following): Promise<void> {
   const what = id ?? (await onlyOne(f.client));
-  // Events about jobs and migration wake the poll at once, as in --wait.
-  let wake: (() => void) | undefined;
-  const onEvent = (e: EventMessage) => {
-    if (/^(JOB_STATUS_CHANGE|BLOCK_JOB_|MIGRATION)/.test(e.event)) wake?.();
-  };
-  f.client.on('event', onEvent);
-  // The migration's numbers need its history (rates, passes): one model for the whole follow, as --wait has.
-  const tracker = what === 'migration' ? new MigrationTracker(await downtimeLimit(f.client)) : undefined;
-  const said = { notConverging: false };
+  const thing = what === 'migration' ? 'the migration' : `job ${what}`;
+  // The library's follower (jobs/follow.ts): woken at once by job and migration events, as in --wait.
+  const options: FollowOptions = { intervalMs: f.stream.isTTY ? 200 : 500, signal: f.signal, finishQueries: true, internal: true };
   const progress = await progressReporter(f.stream);
   f.onReporter(progress);
   try {
-    for (let first = true; ; first = false) {
-      const ended = tracker ? await migrationStep(f.client, progress, tracker, said) : await jobStep(f.client, what, progress, first);
-      if (ended !== undefined) return;
-      if (f.signal.aborted) {
-        const thing = what === 'migration' ? 'the migration' : `job ${what}`;
-        progress.finish(false, `stopped following ${thing}`);
-        throw new InterruptedError(`stopped following ${thing}: it goes on in QEMU`);
-      }
-      const p = pause(f.stream.isTTY ? 200 : 500, f.signal);
-      wake = p.wake;
-      await p.done;
-      wake = undefined;
+    if (what === 'migration') {
+      // The library's follower feeds the one migration model (rates, passes, converging), as --wait's does.
+      const said = { notConverging: false };
+      for await (const m of followMigration(f.client, options)) if (migrationStep(m, progress, said)) return;
+      return;
     }
+    let first = true;
+    for await (const job of followJob(f.client, what, options)) {
+      first = false;
+      if (jobStep(job, progress)) return;
+    }
+    if (first) {
+      const jobs = jobsFrom(await internal(f.client, 'query-jobs', undefined, { internal: true }));
+      throw new UsageError(`no job '${what}' here${jobs.length ? ` (jobs: ${jobs.map((j) => j.id).join(', ')})` : ''}`);
+    }
+    progress.finish(true, `job ${what} is gone (ended and dismissed)`);
+  } catch (err) {
+    if (!(err instanceof InterruptedError) || !f.signal.aborted) throw err;
+    progress.finish(false, `stopped following ${thing}`);
+    throw new InterruptedError(`stopped following ${thing}: it goes on in QEMU`);
   } finally {
     progress.finish(false, 'stopped');
     f.onReporter(undefined);
-    f.client.off('event', onEvent);
   }
 }
 
@@ -83,36 +82,25 @@ async function onlyOne(client: QmpClient): Promise<string> {
   throw new UsageError('no job and no migration is running (.jobs shows what there is)');
 }
 
-/** One poll of a job: the text it ended with, or undefined while it goes on. */
-async function jobStep(client: QmpClient, id: string, progress: ProgressReporter, first: boolean): Promise<string | undefined> {
-  const jobs = jobsFrom(await internal(client, 'query-jobs', undefined, { internal: true }));
-  const job = jobs.find((j) => j.id === id);
-  if (!job) {
-    if (first) throw new UsageError(`no job '${id}' here${jobs.length ? ` (jobs: ${jobs.map((j) => j.id).join(', ')})` : ''}`);
-    progress.finish(true, `job ${id} is gone (ended and dismissed)`);
-    return `job ${id} ended`;
-  }
+/** One state of a job: true when following ends here. */
+function jobStep(job: JobState, progress: ProgressReporter): boolean {
+  const id = job.id;
   progress.update(jobSample(job));
   if (job.status === 'concluded' || job.status === 'null') {
     const ok = job.error === undefined;
     progress.finish(ok, ok ? `job ${id} ${job.status}` : `job ${id} failed: ${job.error}`);
-    return `job ${id} ${job.status}`;
+    return true;
   }
   if (job.status === 'ready') {
     progress.finish(true, `job ${id} ready (in sync): job-complete id=${id} completes it`);
-    return `job ${id} ready`;
+    return true;
   }
   if (job.status === 'pending') progress.note(`job ${id} is pending: job-finalize id=${id} finalizes it`);
-  return undefined;
+  return false;
 }
 
-async function migrationStep(
-  client: QmpClient,
-  progress: ProgressReporter,
-  tracker: MigrationTracker,
-  said: { notConverging: boolean },
-): Promise<string | undefined> {
-  const m = tracker.update(await internal(client, 'query-migrate', undefined, { internal: true }), Date.now());
+/** One state of the migration: true when following ends here (also at `none`: there is none to follow). */
+function migrationStep(m: MigrationState, progress: ProgressReporter, said: { notConverging: boolean }): boolean {
   progress.update(migrationSample(m));
   if (m.converging === false && !said.notConverging) {
     said.notConverging = true;
@@ -120,7 +108,7 @@ async function migrationStep(
   }
   if (MIGRATION_ENDED.has(m.status) || m.status === 'none') {
     progress.finish(m.status === 'completed', `migration ${m.status}${m.error ? `: ${m.error}` : ''}`);
-    return `migration ${m.status}`;
+    return true;
   }
-  return undefined;
+  return false;
 }
