@@ -30,3 +30,8 @@ export { greetingVersion } from './protocol/messages.js';
 export { parseRequest, parseArguments, parseValue } from './shell/parse.js';
 export { runHmp, isHmpError } from './hmp.js';
 export { MigrationTracker, type MigrationProgress } from './jobs/migration.js';
+export { listHost, type HostListing } from './ps/hosts.js';
+export { listVms, type VmInfo, type MonitorInfo, type MonitorState, type Holder } from './ps/list.js';
+export { parseQemuArgs, type QemuCommandLine, type MonitorSpec } from './ps/cmdline.js';
+export { readLocalSnapshot } from './ps/snapshot.js';
+export { findVm, matchVms, monitorFor } from './ps/names.js';

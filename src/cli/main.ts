@@ -67,7 +67,7 @@ async function run(invocation: Invocation, io: Io): Promise<void> {
     io.outRaw(completionScript(invocation.shell));
     return;
   }
-  const { mode, targets, common } = invocation;
+  const { common } = invocation;
   // --log is opened once, before anything connects: a bad path sends nothing.
   const log = common.log === undefined ? undefined : (await import('./core/wire-log.js')).openWireLog(common.log);
   const signal = runSignal();
@@ -77,6 +77,8 @@ async function run(invocation: Invocation, io: Io): Promise<void> {
   else io.closed.addEventListener('abort', stdoutClosed, { once: true });
   const rt: Runtime = { io, common, log, signal };
   try {
+    if (invocation.kind === 'ps') return await (await import('./modes/ps.js')).runPs(invocation.ps, rt);
+    const { mode, targets } = invocation;
     switch (targets.kind) {
       case 'launch': {
         const { runLaunch } = await import('./modes/launch.js');
@@ -89,22 +91,36 @@ async function run(invocation: Invocation, io: Io): Promise<void> {
           const { runFanOut } = await import('./modes/fanout.js');
           return await runFanOut(mode, targets.words, targets.parallel, rt);
         }
-        return await runOn(mode, rt, targets.words[0] as string);
+        return await runOnNamed(mode, rt, targets.words[0] as string);
     }
   } finally {
     log?.close();
   }
 }
 
+/** One target; `@NAME` (or ssh://host/@NAME) is first looked up among the host's QEMUs (qmpsh ps). */
+async function runOnNamed(mode: Mode, rt: Runtime, target: string): Promise<void> {
+  // The common case loads nothing more.
+  if (!target.startsWith('@') && !target.includes('/@')) return runOn(mode, rt, target);
+  const { isNameTarget, listings, resolveName } = await import('./core/names.js');
+  if (!isNameTarget(target)) return runOn(mode, rt, target);
+  const names = listings(rt.common.connectTimeoutMs, rt.signal);
+  try {
+    return await runOn(mode, rt, await resolveName(target, names), target);
+  } finally {
+    names.release();
+  }
+}
+
 /** One target: the mode's own runner. */
-async function runOn(mode: Mode, rt: Runtime, target: string): Promise<void> {
+async function runOn(mode: Mode, rt: Runtime, target: string, shown?: string): Promise<void> {
   switch (mode.kind) {
     case 'oneshot':
       return (await import('./modes/oneshot.js')).runOneShot(mode, rt, target);
     case 'batch':
       return (await import('./modes/batch.js')).runBatch(mode, rt, target);
     case 'repl':
-      return (await import('./repl/index.js')).runRepl(mode, rt, target, VERSION);
+      return (await import('./repl/index.js')).runRepl(mode, rt, target, VERSION, shown);
     case 'events':
       return (await import('./modes/events.js')).runEventStream(mode, rt, target);
     case 'wait-event':

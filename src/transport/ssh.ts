@@ -240,3 +240,61 @@ export function expandRemoteGlob(t: SshTarget): string[] {
   if (r.status !== 0 && !r.stdout) return [];
   return r.stdout.split('\n').filter(Boolean).sort();
 }
+
+export interface RemoteRun {
+  code: number | null;
+  /** Bytes as latin1 (one char a byte): the caller decodes. */
+  stdout: string;
+  stderr: string;
+  /** Lets go of the host's master (kept until then, so later tunnels reuse the login). */
+  release(): void;
+}
+
+/**
+ * Runs a shell command on t's host through its master connection (the same
+ * login every tunnel to that host uses). The master stays up until
+ * release(): a listing followed by tunnels to what it found logs in once.
+ */
+export async function runOnSshHost(t: SshTarget, command: string, timeoutMs: number, options: TunnelOptions = {}): Promise<RemoteRun> {
+  const master = masterFor(t, timeoutMs, options);
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    if (--master.users === 0) master.stop();
+  };
+  const { signal } = options;
+  let onAbort = () => {};
+  try {
+    await new Promise<void>((resolve, reject) => {
+      onAbort = () => reject(new ConnectError(`logging in to ${t.host} over ssh was interrupted`));
+      if (signal?.aborted) onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      master.ready.then(resolve, reject);
+    });
+    const [cmd, args] = sshCommand(t, ['-S', master.ctl]);
+    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(cmd, [...args, command], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      let err = '';
+      child.stdout?.on('data', (d: Buffer) => out.push(d));
+      child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-8192)));
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs || 30_000);
+      const stop = () => child.kill('SIGKILL');
+      signal?.addEventListener('abort', stop, { once: true });
+      const done = (code: number | null) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', stop);
+        resolve({ code, stdout: Buffer.concat(out).toString('latin1'), stderr: err });
+      };
+      child.once('error', () => done(-1));
+      child.once('close', (code) => done(code));
+    });
+    signal?.removeEventListener('abort', onAbort);
+    return { ...r, release };
+  } catch (err) {
+    signal?.removeEventListener('abort', onAbort);
+    release();
+    throw err;
+  }
+}

@@ -12,11 +12,13 @@ import { BIN, runCli } from '../helpers/run-cli.js';
 import { requireShell, requireTmux, Tmux } from '../helpers/tmux.js';
 
 let qemu: Qemu;
+const vmName = `compl-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 let tcp: string;
 let home: string;
 let binDir: string;
 beforeAll(async () => {
-  qemu = await startQemu({ tcp: true });
+  // A name no other test's QEMU has (qmpsh ps sees every QEMU of the host).
+  qemu = await startQemu({ tcp: true, args: ['-name', vmName] });
   tcp = `tcp:127.0.0.1:${qemu.tcpPort}`;
   home = mkdtempSync(join(tmpdir(), 'qmpsh-home-'));
   binDir = join(home, 'bin');
@@ -41,6 +43,8 @@ describe('qmpsh --_complete', () => {
     expect(await complete(`qmpsh ${qemu.sock} blockdev-add driver=null-`)).toEqual(['driver=null-aio', 'driver=null-co']);
     expect(await complete(`qmpsh ${qemu.sock} --wait-event SHUT`)).toEqual(['SHUTDOWN']);
     expect(await complete('qmpsh --completion ')).toEqual(['bash', 'zsh', 'fish']);
+    expect(await complete(`qmpsh @${vmName.slice(0, -3)}`)).toEqual([`@${vmName}`]);
+    expect(await complete(`qmpsh @${vmName} query-versi`)).toEqual(['query-version']);
   });
 
   it("completes a device_add driver's own properties and their values, bool values, cache. members", async () => {
@@ -180,6 +184,19 @@ describe.each(['bash', 'zsh', 'fish'] as const)('%s completion in a real termina
       await t.waitFor(endsWith(`unix:${binDir}/`));
       t.type('q');
       await t.waitFor(endsWith(`unix:${binDir}/q`));
+    } finally {
+      t.close();
+    }
+  }, 60_000);
+
+  it('completes the name of a VM on this host after @, then commands on it', async () => {
+    const t = await startShell(shell);
+    try {
+      await tab(t, `qmpsh @${vmName.slice(0, -2)}`);
+      await t.waitFor(endsWith(`@${vmName}`));
+      t.type(' query-versi');
+      t.keys('Tab');
+      await t.waitFor(endsWith('query-version'));
     } finally {
       t.close();
     }

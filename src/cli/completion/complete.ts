@@ -10,6 +10,7 @@ import { parseAddress } from '../../address.js';
 import { Schema } from '../../schema/schema.js';
 import { QmpClient } from '../../session.js';
 import { tokenize } from '../../shell/tokenize.js';
+import { parseSshTarget } from '../../transport/ssh.js';
 import { SchemaAccess } from '../core/schema-access.js';
 import { OPTIONS, optionFor } from '../options/table.js';
 import { looksLikeTarget } from '../options/targets.js';
@@ -71,6 +72,11 @@ async function candidates(line: string, env: NodeJS.ProcessEnv = process.env): P
   }
   if (partial.startsWith('-')) return optionWords().filter((o) => o.startsWith(partial));
 
+  // `@NAME` of a VM on this host (or ssh://host/@NAME): the target being typed.
+  const atName = /^(ssh:\/\/[^/]+\/)?@/.exec(partial);
+  if (atName && !wrap && (positionals.length === 0 || positionals.every(looksLikeTarget))) {
+    return (await vmNames(atName[1])).map((n) => `${atName[1] ?? ''}@${n}`).filter((c) => c.startsWith(partial));
+  }
   const hasTarget = positionals.length > 0 && !(env.QMPSH_TARGET && !looksLikeTarget(positionals[0] as string));
   const target = hasTarget ? (positionals.shift() as string) : env.QMPSH_TARGET;
   if (!target) return wrap ? [] : ['__files__'];
@@ -78,7 +84,7 @@ async function candidates(line: string, env: NodeJS.ProcessEnv = process.env): P
   while (positionals.length > 0 && looksLikeTarget(positionals[0] as string) && !(positionals[0] as string).includes('=')) positionals.shift();
   if (positionals.length === 0 && !previousSpec && !wrap && (partial.includes('/') || partial.startsWith('.'))) return ['__files__'];
   const command = positionals.shift();
-  return onTarget(target, async (schema, devices) => {
+  return onTarget(await addressOfTarget(target), async (schema, devices) => {
     if (valueSpec?.complete === 'events') return wrapped(schema.events);
     if (valueSpec?.complete === 'names') return wrapped([...schema.commands, ...schema.events]);
     if (command === undefined) return schema.commands.filter((c) => c.startsWith(partial));
@@ -100,6 +106,34 @@ function wordsOf(line: string): string[] {
     if (tokens.ok) return tokens.words;
   }
   return line.trim().split(/\s+/).filter(Boolean);
+}
+
+/** `@NAME` -> its monitor's address; anything else as it is. */
+async function addressOfTarget(target: string): Promise<string> {
+  if (!target.startsWith('@') && !target.includes('/@')) return target;
+  const { isNameTarget, listings, resolveName } = await import('../core/names.js');
+  if (!isNameTarget(target)) return target;
+  const all = listings(3000);
+  try {
+    return await resolveName(target, all);
+  } catch {
+    return target;
+  } finally {
+    all.release();
+  }
+}
+
+/** The names of the VMs on this host, or on ssh://host/ (quickly, or none). */
+async function vmNames(host: string | undefined): Promise<string[]> {
+  try {
+    const { listHost } = await import('../../ps/hosts.js');
+    const { nameOf } = await import('../../ps/names.js');
+    const listing = await listHost(host ? parseSshTarget(host) : undefined, 3000);
+    listing.release();
+    return [...new Set(listing.vms.map(nameOf))].sort();
+  } catch {
+    return [];
+  }
 }
 
 /**

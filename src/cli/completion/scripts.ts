@@ -16,10 +16,12 @@ _qmpsh() {
   # qmpsh answers whole words (driver=null-co), but bash replaces only the end
   # of the word after its last COMP_WORDBREAKS character (= : @ ...): after
   # \`driver=nu\` just \`nu\`, after \`tcp:host:4\` just \`4\`. That start is \`keep\`,
-  # taken off every answer. Inside an open quote bash does not break.
+  # taken off every answer. Inside an open quote bash does not break; nor at
+  # an \`@\` that starts the word (\`@web1\`: readline keeps it in the word).
   case $word in
     \\'*|\\"*) word=\${word:1} ;;
     *) for ((i = \${#word} - 1; i >= 0; i--)); do
+         [[ $i == 0 && \${word:0:1} == @ ]] && break
          [[ $COMP_WORDBREAKS == *"\${word:i:1}"* ]] && { keep=\${word:0:i+1}; break; }
        done ;;
   esac

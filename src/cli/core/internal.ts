@@ -15,6 +15,7 @@ export type InternalCommand =
   | 'device-list-properties'
   | 'qom-list-properties'
   | 'query-name'
+  | 'query-status'
   | 'query-migrate'
   | 'query-migrate-parameters'
   | 'query-block'

@@ -25,7 +25,8 @@ import { runEnd } from '../core/interrupt.js';
 import { openScript, readLines, readStatements, type NumberedStatement } from '../core/lines.js';
 import { withSession, type CliSession, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
-import { expandTargets, type ExpandedTarget } from '../options/targets.js';
+import type { ExpandedTarget } from '../options/targets.js';
+import { expandWithNames, listings } from '../core/names.js';
 import { compactJson, prettyJson } from '../output/format.js';
 import { inert } from '../output/inert.js';
 import type { Io } from '../output/io.js';
@@ -44,10 +45,20 @@ interface Result {
 }
 
 export async function runFanOut(mode: Mode, words: readonly string[], parallel: number, rt: Runtime): Promise<void> {
-  const { io } = rt;
   const script = mode.kind === 'batch' ? await readScript(mode.file, rt.common.readOnly) : undefined;
-  const targets = expandTargets(words);
+  const names = listings(rt.common.connectTimeoutMs, rt.signal);
+  try {
+    await fanOut(mode, await expandWithNames(words, names), script, parallel, rt);
+  } finally {
+    names.release();
+  }
+}
+
+async function fanOut(mode: Mode, targets: ExpandedTarget[], script: NumberedStatement[] | undefined, parallel: number, rt: Runtime): Promise<void> {
+  const { io } = rt;
   if (mode.kind === 'jobs') {
+    const unreachable = targets.find((t) => t.error);
+    if (unreachable?.error) throw unreachable.error;
     const missing = targets.find((t) => t.missing);
     if (missing) throw new UsageError(`no socket matches ${missing.target}`);
     const { runJobsView } = await import('./jobs.js');
@@ -66,8 +77,8 @@ export async function runFanOut(mode: Mode, words: readonly string[], parallel: 
     while (next < targets.length) {
       const i = next++;
       const t = targets[i] as ExpandedTarget;
-      results[i] = t.missing
-        ? { target: t.target, ok: false, error: new UsageError(`no socket matches ${t.target}`) }
+      results[i] = t.missing || t.error
+        ? { target: t.target, ok: false, error: t.error ?? new UsageError(`no socket matches ${t.target}`) }
         : await runOne(mode, t, script, rt).catch((err: unknown) => {
             if (!(err instanceof QmpError)) throw err;
             return { target: t.target, ok: false, error: err };

@@ -29,8 +29,13 @@ Scripts (batch mode: no COMMAND and stdin not a terminal, or -f FILE):
   qmpsh /run/vm.qmp --events --event 'BLOCK_JOB_*' --count 1
 
 Targets: /path/to.sock, unix:/path, host:port, tcp:host:port, [::1]:port,
-ssh://[user@]host[:port]/path; several targets or a glob ('/run/vms/*.qmp')
-run the same command (or script, --events, --wait, ...) on each.
+ssh://[user@]host[:port]/path, a VM by name: @web1, ssh://node3/@web1;
+several targets or a glob ('/run/vms/*.qmp', '@web*') run the same command
+(or script, --events, --wait, ...) on each.
+
+Finding VMs (from /proc: names, monitors, free or held and by whom):
+  qmpsh ps                         this host's QEMUs (--status: run states)
+  qmpsh ps ssh://node3             another node's, over ssh
 Without a TARGET, $QMPSH_TARGET is used.`;
 
 export interface Parsed {

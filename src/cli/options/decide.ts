@@ -11,7 +11,8 @@ import { parseCommand, type QmpCall } from '../../shell/parse.js';
 import type { Action } from '../core/action.js';
 import { check } from '../core/read-only.js';
 import { OPTIONS, flagsOf, type ModeKind, type OptionSpec } from './table.js';
-import { isGlobTarget, resolveTargets } from './targets.js';
+import { decidePs, type PsRequest } from './decide-ps.js';
+import { isGlobTarget, isSocket, resolveTargets } from './targets.js';
 
 /** Cross-cutting settings: every mode that connects honours them (core/session.ts). */
 export interface Common {
@@ -59,8 +60,11 @@ export type Targets =
   /** --listen PATH: QEMU connects to us. */
   | { kind: 'listen'; path: string };
 
+export type { PsRequest };
+
 export type Invocation =
   | { kind: 'run'; mode: Mode; targets: Targets; common: Common }
+  | { kind: 'ps'; ps: PsRequest; common: Common }
   | { kind: 'completion'; shell: string };
 
 /** Options as given on the command line, by their table name ('timeout', 'no-color'). */
@@ -118,6 +122,9 @@ export function decide(given: Given, positionals: readonly string[], ctx: Decide
     return { kind: 'completion', shell };
   }
 
+  // `qmpsh ps`: no QMP command is called so (a socket named ps is still a target).
+  if (positionals[0] === 'ps' && !isSocket('ps')) return { kind: 'ps', ps: decidePs(given, positionals.slice(1)), common: commonOf(given) };
+
   // Where the targets come from.
   const launch = flag('launch');
   const listen = text('listen');
@@ -149,7 +156,8 @@ export function decide(given: Given, positionals: readonly string[], ctx: Decide
     const fanOut = resolved.targets.length > 1 || resolved.targets.some(isGlobTarget);
     targets = { kind: 'given', words: resolved.targets, fanOut, parallel: positiveInt('--parallel', text('parallel'), DEFAULT_PARALLEL) };
     // Bad input is found before anything connects.
-    for (const t of resolved.targets) if (!isGlobTarget(t)) parseAddress(t);
+    // (`@NAME` is looked up later, among the host's QEMUs: core/names.ts.)
+    for (const t of resolved.targets) if (!isGlobTarget(t) && !/^(ssh:\/\/[^/]*\/)?@/.test(t)) parseAddress(t);
     words = resolved.rest;
   }
   const fanOut = targets.kind === 'given' && targets.fanOut;
@@ -178,7 +186,9 @@ export function decide(given: Given, positionals: readonly string[], ctx: Decide
     if (spec.modes && !spec.modes.includes(kind)) {
       throw new UsageError(
         `--${spec.long} does not apply to ${MODE_NAMES[kind]}` +
-          (spec.modes.length ? ` (it applies to: ${spec.modes.map((m) => MODE_NAMES[m]).join(', ')})` : ''),
+          (spec.modes.length || spec.ps
+            ? ` (it applies to: ${[...spec.modes.map((m) => MODE_NAMES[m]), ...(spec.ps ? ['qmpsh ps'] : [])].join(', ')})`
+            : ''),
       );
     }
   }

@@ -31,6 +31,8 @@ export interface OptionSpec {
   readonly help: string;
   /** The modes it applies to; absent: cross-cutting (every mode that connects). */
   readonly modes?: readonly ModeKind[];
+  /** Applies to `qmpsh ps` too (which is no mode: it lists processes, options/decide.ts). */
+  readonly ps?: boolean;
   /** Applies only with several targets or a glob (fan-out). */
   readonly fanOutOnly?: boolean;
   readonly complete?: ValueCompletion;
@@ -48,21 +50,23 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: 'args', value: '<json>', group: 'misc', modes: VALUE_MODES, complete: 'none',
     help: 'arguments as one JSON object (key=value pairs are added to it)' },
   // Output
-  { long: 'json', group: 'output', modes: ['oneshot', 'batch', 'events', 'wait-event', 'wait', 'jobs'],
+  { long: 'json', group: 'output', ps: true, modes: ['oneshot', 'batch', 'events', 'wait-event', 'wait', 'jobs'],
     help: 'every reply and event as received, one JSON object per line (--jobs: NDJSON even on a terminal)' },
   { long: 'pretty', group: 'output', modes: [...VALUE_MODES, 'repl'],
     help: 'indented output even when stdout is not a terminal' },
   { long: 'compact', group: 'output', modes: [...VALUE_MODES, 'repl'], help: 'one-line output even on a terminal' },
-  { long: 'table', group: 'output', modes: ['oneshot'],
-    help: 'the replies as an aligned table, one row per target (one target too)' },
-  { long: 'no-color', group: 'output', help: 'no colours (also: NO_COLOR=1; FORCE_COLOR=1 forces them)' },
+  { long: 'table', group: 'output', modes: ['oneshot'], ps: true,
+    help: 'the replies as an aligned table, one row per target (one target too); qmpsh ps: a table even when not on a terminal' },
+  { long: 'status', group: 'output', modes: [], ps: true,
+    help: 'with qmpsh ps: ask each free QMP monitor for its run state (query-status)' },
+  { long: 'no-color', group: 'output', ps: true, help: 'no colours (also: NO_COLOR=1; FORCE_COLOR=1 forces them)' },
   { long: 'quiet', short: 'q', group: 'output', modes: ['oneshot', 'batch', 'wait-event', 'repl'],
     help: 'no event lines on stderr (errors and warnings still; the shell starts with .events off)' },
   { long: 'verbose', short: 'v', group: 'output', help: 'show the messages on the wire (on stderr), secrets masked' },
   // Connection
-  { long: 'connect-timeout', value: '<seconds>', default: '5', group: 'connection', complete: 'none',
+  { long: 'connect-timeout', value: '<seconds>', default: '5', group: 'connection', ps: true, complete: 'none',
     help: 'limit for connect + greeting + negotiation' },
-  { long: 'timeout', value: '<seconds>', default: '60', group: 'connection', complete: 'none',
+  { long: 'timeout', value: '<seconds>', default: '60', group: 'connection', ps: true, complete: 'none',
     help: "limit for each command's reply (0 = none); with --events, --wait-event, --wait: the whole wait" },
   { long: 'max-message-size', value: '<bytes>', default: '64M', group: 'connection', complete: 'none',
     help: 'largest message accepted from QEMU (e.g. 64M)' },
@@ -117,7 +121,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   // Misc
   { long: 'completion', value: '<shell>', group: 'misc', modes: [], complete: ['bash', 'zsh', 'fish'],
     help: 'print a completion script: eval "$(qmpsh --completion bash)" (or zsh; fish: | source)' },
-  { long: 'debug', group: 'misc', help: 'show stack traces for errors' },
+  { long: 'debug', group: 'misc', ps: true, help: 'show stack traces for errors' },
   { long: 'version', short: 'V', group: 'misc', modes: [], help: 'print the version' },
   { long: 'help', short: 'h', group: 'misc', modes: [], help: 'show this help' },
 ];
@@ -143,7 +147,8 @@ export function keyOf(o: OptionSpec): string {
 /** The README's option table (between its `<!-- options -->` markers). */
 export function optionsMarkdown(): string {
   const rows = OPTIONS.map((o) => {
-    const where = o.modes === undefined ? (o.fanOutOnly ? 'fan-out' : 'all') : o.modes.length === 0 ? '-' : o.modes.join(', ');
+    const modes = o.modes === undefined ? (o.fanOutOnly ? 'fan-out' : 'all') : o.modes.length === 0 ? '' : o.modes.join(', ');
+    const where = [modes, o.ps ? 'ps' : ''].filter(Boolean).join(', ') || '-';
     const help = o.default !== undefined ? `${o.help} (default ${o.default})` : o.help;
     return `| \`${flagsOf(o)}\` | ${help.replace(/\|/g, '\\|')} | ${where} |`;
   });

@@ -8,7 +8,7 @@
  * `vm[1].qmp` (it exists) and as `unix:vm[1].qmp`.
  */
 import fs from 'node:fs';
-import { UsageError } from '../../errors.js';
+import { UsageError, type QmpError } from '../../errors.js';
 import { expandPathGlob, hasGlob } from '../../glob.js';
 import { expandRemoteGlob, formatSshTarget, parseSshTarget } from '../../transport/ssh.js';
 
@@ -17,11 +17,12 @@ const HOST_PORT_LIKE = /^(\[[0-9A-Fa-f:.%\w-]+\]|[A-Za-z0-9._-]+):\d+$/;
 /** Does this word name a target rather than a command? Command names hold no '/' or ':'. */
 export function looksLikeTarget(word: string): boolean {
   if (word.startsWith('{')) return false;
-  return word.includes('/') || /^(unix|tcp|ssh):/.test(word) || HOST_PORT_LIKE.test(word);
+  // `@web1`: a VM by its name (cli/core/names.ts); no QMP command starts with '@'.
+  return /^@[^=]/.test(word) || word.includes('/') || /^(unix|tcp|ssh):/.test(word) || HOST_PORT_LIKE.test(word);
 }
 
 /** An existing socket (`vm2.qmp` in the current directory): a target, whatever it looks like. */
-function isSocket(word: string): boolean {
+export function isSocket(word: string): boolean {
   if (word.includes('=') || word.startsWith('{')) return false;
   try {
     return fs.statSync(word).isSocket();
@@ -38,6 +39,7 @@ function isTargetWord(word: string): boolean {
 /** A target that names several sockets (fan-out), not one. */
 export function isGlobTarget(target: string): boolean {
   if (target.startsWith('unix:') || target.startsWith('tcp:') || target.startsWith('listen:')) return false;
+  if (target.startsWith('@')) return hasGlob(target.slice(1));
   if (target.startsWith('ssh://')) return hasGlob(parseSshTarget(target)?.path ?? '');
   if (!hasGlob(target)) return false;
   return !exists(target);
@@ -77,6 +79,8 @@ export interface ExpandedTarget {
   address: string;
   /** A glob that matched nothing: reported as that target's error. */
   missing?: boolean;
+  /** A VM by name that cannot be reached (no QMP monitor, held, unknown): that target's error. */
+  error?: QmpError;
 }
 
 /** Globs expanded (sorted, as the shell would), literal targets as given. */

@@ -39,7 +39,8 @@ import { keepInHistory } from './secret-lines.js';
 
 type Repl = Extract<Mode, { kind: 'repl' }>;
 
-export async function runRepl(mode: Repl, rt: Runtime, target: string, version: string): Promise<void> {
+/** `shown`: what the prompt calls the target (`@web1`), when not its socket's file name. */
+export async function runRepl(mode: Repl, rt: Runtime, target: string, version: string, shown?: string): Promise<void> {
   const { io, common } = rt;
   // -v is the shell's own (.verbose switches it); --log, masking, timeouts are the factory's.
   const session = openSession(rt, target, { events: 'none', verbose: false });
@@ -102,7 +103,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
   installReverseSearch(rl);
   rl.on('history', () => {}); // entries are saved as they are run, below
 
-  const label = inert(formatAddress(client.address).split('/').pop() as string);
+  const label = inert(shown ?? (formatAddress(client.address).split('/').pop() as string));
   const prompt = () => {
     if (pendingLines.length > 0) return paint.dim('... ');
     const colour = runState === 'running' ? paint.green : runState === 'paused' ? paint.yellow : paint.red;
