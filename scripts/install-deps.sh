@@ -3,7 +3,8 @@
 # REPL tests drive a real terminal), socat (the benchmark's baseline), the
 # guest agent (--agent tests), OpenSSH (ssh:// targets, tested against a
 # local sshd), zsh and fish (completion is tested in each real shell), less
-# (the REPL's pager is tested with it), and
+# (the REPL's pager is tested with it), a Linux kernel and busybox (the
+# tests' real guest, test/helpers/guest.ts), and
 # QEMU 10.0 beside 7.2 (scripts/install-qemu10.sh).
 set -euo pipefail
 need=()
@@ -16,6 +17,9 @@ command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 command -v zsh >/dev/null 2>&1 || need+=(zsh)
 command -v fish >/dev/null 2>&1 || need+=(fish)
 command -v less >/dev/null 2>&1 || need+=(less)
+# The test guest: Debian's cloud kernel (pvpanic as a module) and a static busybox.
+ls /boot/vmlinuz-*-cloud-amd64 >/dev/null 2>&1 || need+=(linux-image-cloud-amd64)
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 if ((${#need[@]})); then
   echo "installing ${need[*]} (Debian packages)" >&2
   SUDO=""

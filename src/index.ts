@@ -29,6 +29,7 @@ export type {
 export { greetingVersion } from './protocol/messages.js';
 export { parseRequest, parseArguments, parseValue } from './shell/parse.js';
 export { runHmp, isHmpError } from './hmp.js';
+export { MigrationTracker, type MigrationProgress } from './jobs/migration.js';
 export { listHost, type HostListing } from './ps/hosts.js';
 export { listVms, type VmInfo, type MonitorInfo, type MonitorState, type Holder } from './ps/list.js';
 export { parseQemuArgs, type QemuCommandLine, type MonitorSpec } from './ps/cmdline.js';

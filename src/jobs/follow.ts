@@ -11,7 +11,8 @@ import { InterruptedError } from '../errors.js';
 import type { EventMessage } from '../protocol/messages.js';
 import type { QmpClient } from '../session.js';
 import type { ExecuteOptions } from '../session-types.js';
-import { jobsFrom, migrationFrom, MIGRATION_ENDED, type JobState, type MigrationState } from './model.js';
+import { MigrationTracker, type MigrationProgress } from './migration.js';
+import { jobsFrom, MIGRATION_ENDED, type JobState } from './model.js';
 
 export interface FollowOptions {
   /** Stops following with an AbortError (the job goes on in QEMU). */
@@ -26,6 +27,12 @@ export interface FollowOptions {
   finishQueries?: boolean;
   /** Flags the follower's queries as ExecuteOptions.internal (a tool's own look-ups, marked on the `wire` event). */
   internal?: boolean;
+  /**
+   * followMigration: the progress model fed each reply (rates and passes need
+   * the history; give the same one to follow again without losing it).
+   * Default: a new one, judging convergence by QEMU's own downtime-limit.
+   */
+  tracker?: MigrationTracker;
 }
 
 /** The states in which a job has ended (JobStatus). */
@@ -45,12 +52,25 @@ export async function* followJob(client: QmpClient, id: string, options: FollowO
   });
 }
 
-/** Yields the migration's state until it is completed, failed or cancelled (its `error` says why it failed). */
-export async function* followMigration(client: QmpClient, options: FollowOptions = {}): AsyncGenerator<MigrationState, void, undefined> {
+/**
+ * Yields the migration's progress (jobs/migration.ts: percent, rate,
+ * dirty-rate, passes, converging, ETA) until it is completed, failed or
+ * cancelled (its `error` says why it failed).
+ */
+export async function* followMigration(client: QmpClient, options: FollowOptions = {}): AsyncGenerator<MigrationProgress, void, undefined> {
+  const querySignal = options.finishQueries ? undefined : options.signal;
+  const tracker = options.tracker ?? new MigrationTracker(await downtimeLimit(client, queryOptions(querySignal, options)));
   yield* follow(client, /^MIGRATION/, options, async (signal) => {
-    const m = migrationFrom(await client.execute('query-migrate', undefined, queryOptions(signal, options)));
+    const m = tracker.update(await client.execute('query-migrate', undefined, queryOptions(signal, options)), Date.now());
     return { state: m, ended: MIGRATION_ENDED.has(m.status) };
   });
+}
+
+/** QEMU's downtime-limit in ms (query-migrate-parameters); 300, its default, when it does not say. */
+async function downtimeLimit(client: QmpClient, options: ExecuteOptions): Promise<number> {
+  const p = await client.execute('query-migrate-parameters', undefined, options).catch(() => undefined);
+  const v = typeof p === 'object' && p !== null && !Array.isArray(p) ? (p as Record<string, unknown>)['downtime-limit'] : undefined;
+  return typeof v === 'number' && v > 0 ? v : typeof v === 'bigint' && v > 0n ? Number(v) : 300;
 }
 
 function queryOptions(signal: AbortSignal | undefined, options: FollowOptions): ExecuteOptions {

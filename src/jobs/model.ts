@@ -5,6 +5,13 @@
  */
 import { stringifyJson, type JsonValue } from '../protocol/json.js';
 
+import type { MigrationProgress } from './migration.js';
+
+export { MIGRATION_ACTIVE, MIGRATION_ENDED, MigrationTracker, migrationFrom, type MigrationProgress } from './migration.js';
+
+/** A migration's state, as followMigration yields it and migrationFrom reads one reply: the progress model's. */
+export type MigrationState = MigrationProgress;
+
 export interface JobState {
   id: string;
   type: string;
@@ -12,18 +19,6 @@ export interface JobState {
   status: string;
   done: number;
   total: number;
-  error?: string;
-}
-
-export interface MigrationState {
-  /** MigrationStatus: none, setup, active, completed, failed, cancelled, ... */
-  status: string;
-  transferred: number;
-  total: number;
-  remaining: number;
-  dirtyRate: number;
-  passes: number;
-  mbps: number;
   error?: string;
 }
 
@@ -48,24 +43,6 @@ export function jobsFrom(reply: JsonValue): JobState[] {
   });
 }
 
-export function migrationFrom(reply: JsonValue): MigrationState {
-  const o = obj(reply);
-  const ram = obj(o.ram);
-  return {
-    status: typeof o.status === 'string' ? o.status : 'none',
-    transferred: num(ram.transferred),
-    total: num(ram.total),
-    remaining: num(ram.remaining),
-    dirtyRate: num(ram['dirty-pages-rate']),
-    passes: num(ram['dirty-sync-count']),
-    mbps: num(ram.mbps),
-    ...(typeof o['error-desc'] === 'string' ? { error: o['error-desc'] } : {}),
-  };
-}
-
-export const MIGRATION_ENDED = new Set(['completed', 'failed', 'cancelled']);
-export const MIGRATION_ACTIVE = new Set(['setup', 'active', 'pre-switchover', 'device', 'postcopy-active', 'postcopy-paused', 'postcopy-recover', 'wait-unplug', 'cancelling', 'colo']);
-
 /**
  * Commands that start a job, and where the job's id comes from when
  * `job-id` is not given (QEMU defaults it to the device / node name).
@@ -81,10 +58,10 @@ export const JOB_COMMANDS: Record<string, string | undefined> = {
   'x-blockdev-amend': undefined,
 };
 
-/** The job commands that take `auto-dismiss` (blockdev-create's job always waits to be dismissed). */
 /** Jobs that reach `ready` and mirror until completed. */
 export const MIRRORS = new Set(['drive-mirror', 'blockdev-mirror', 'block-commit']);
 
+/** The job commands that take `auto-dismiss` (blockdev-create's job always waits to be dismissed). */
 export const TAKES_AUTO_DISMISS = new Set(['drive-mirror', 'blockdev-mirror', 'drive-backup', 'blockdev-backup', 'block-commit', 'block-stream']);
 
 /** The job-* family: they act on an existing job named by `id`. */

@@ -17,7 +17,7 @@ import { wireLine } from '../../src/cli/core/session.js';
 import { compactJson, eventLine, eventTime, prettyJson, PLAIN, type Paint } from '../../src/cli/output/format.js';
 import type { Io } from '../../src/cli/output/io.js';
 import { renderJobsTable } from '../../src/cli/output/jobs-table.js';
-import { progressReporter, spinnerText } from '../../src/cli/output/progress.js';
+import { migrationSpinnerText, progressReporter, spinnerText } from '../../src/cli/output/progress.js';
 import { renderTable } from '../../src/cli/output/table.js';
 import { formatValue } from '../../src/cli/output/value.js';
 import { runStateAfter } from '../../src/cli/repl/run-state.js';
@@ -150,13 +150,8 @@ describe('the output formatters take anything a peer sends', () => {
           const percent = n(total) === 0 ? 0 : (100 * n(done)) / n(total);
           expect(typeof spinnerText({ ...sample, done: n(done), total: n(total) }, { rate, eta: tracker.eta(n(done), n(total)), percent })).toBe('string');
         }
-        progress.update({
-          label: 'migration',
-          status: m.status,
-          done: m.total - m.remaining,
-          total: m.total,
-          extra: { 'dirty-pages-rate': m.dirtyRate, passes: m.passes },
-        });
+        progress.update({ label: 'migration', status: m.status, done: m.transferred, total: m.transferred + m.remaining, migration: m });
+        expect(typeof migrationSpinnerText('migration', m)).toBe('string');
         progress.note(m.status);
         progress.finish(true, m.status);
         expect(written.every((l) => typeof l === 'string')).toBe(true);

@@ -17,6 +17,7 @@ export type InternalCommand =
   | 'query-name'
   | 'query-status'
   | 'query-migrate'
+  | 'query-migrate-parameters'
   | 'query-block'
   | 'query-named-block-nodes'
   | 'qom-list'
@@ -39,4 +40,11 @@ export type InternalHmp = 'help' | 'help info';
 
 export function internalHmp(client: QmpClient, line: InternalHmp): Promise<string> {
   return runHmp(client, line, { internal: true });
+}
+
+/** QEMU's downtime-limit in ms (query-migrate-parameters): 300, its default, when it does not say. */
+export async function downtimeLimit(client: QmpClient): Promise<number> {
+  const p = await internal(client, 'query-migrate-parameters', undefined, { internal: true }).catch(() => undefined);
+  const v = typeof p === 'object' && p !== null && !Array.isArray(p) ? (p as JsonObject)['downtime-limit'] : undefined;
+  return typeof v === 'number' && v > 0 ? v : typeof v === 'bigint' && v > 0n ? Number(v) : 300;
 }

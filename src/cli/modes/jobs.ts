@@ -6,13 +6,15 @@
  * --until-done until nothing is left anywhere.
  */
 import { InterruptedError, QmpError } from '../../errors.js';
-import { MIGRATION_ACTIVE, jobsFrom, migrationFrom } from '../../jobs/model.js';
+import { MIGRATION_ACTIVE, MigrationTracker, jobsFrom, migrationFrom } from '../../jobs/model.js';
 import { openSession, type CliSession, type Runtime } from '../core/session.js';
 import { messageWithHint } from '../core/hints.js';
+import { downtimeLimit } from '../core/internal.js';
 import { pause } from '../core/pause.js';
 import type { Mode } from '../options/decide.js';
 import { compactJson } from '../output/format.js';
 import { renderJobsTable, type JobsSnapshot } from '../output/jobs-table.js';
+import { migrationJson } from '../output/migration.js';
 
 const INTERVAL_MS = 1000;
 
@@ -38,12 +40,15 @@ export async function runJobsView(
   const table = io.stdoutIsTTY && !mode.json;
   let drawn = 0;
   const live = new Set<CliSession>();
+  // Rates and convergence need each target's history: one model per session, as --wait has.
+  const trackers = new Map<CliSession, MigrationTracker>();
   try {
     // A target that cannot be reached is its own row (several), or the error (one).
     await Promise.all(
       sessions.map(async (s) => {
         try {
           await s.open();
+          trackers.set(s, new MigrationTracker(await downtimeLimit(s.client)));
           live.add(s);
         } catch (err) {
           if (!several) throw err;
@@ -52,7 +57,7 @@ export async function runJobsView(
       }),
     );
     for (;;) {
-      const snapshots = await Promise.all(sessions.filter((s) => live.has(s)).map((s) => snapshot(s, names.get(s) as string, live)));
+      const snapshots = await Promise.all(sessions.filter((s) => live.has(s)).map((s) => snapshot(s, names.get(s) as string, live, trackers.get(s) as MigrationTracker)));
       if (table) {
         const lines = renderJobsTable(snapshots, several);
         // Up over the last table, then draw the new one over it.
@@ -61,7 +66,7 @@ export async function runJobsView(
         drawn = lines.length;
       } else {
         for (const s of snapshots) {
-          io.out(compactJson({ time: new Date().toISOString(), ...(several ? { target: s.target } : {}), jobs: s.jobs, migration: s.migration }));
+          io.out(compactJson({ time: new Date().toISOString(), ...(several ? { target: s.target } : {}), jobs: s.jobs, migration: migrationJson(s.migration) }));
         }
       }
       const idle = snapshots.every((s) => s.jobs.length === 0 && !MIGRATION_ACTIVE.has(s.migration.status));
@@ -75,11 +80,11 @@ export async function runJobsView(
   }
 }
 
-async function snapshot(session: CliSession, target: string, live: Set<CliSession>): Promise<Snapshot> {
+async function snapshot(session: CliSession, target: string, live: Set<CliSession>, tracker: MigrationTracker): Promise<Snapshot> {
   try {
     const [jobs, migration] = await Promise.all([
       session.client.execute('query-jobs').then(jobsFrom),
-      session.client.execute('query-migrate').then(migrationFrom),
+      session.client.execute('query-migrate').then((reply) => tracker.update(reply, Date.now())),
     ]);
     return { target, jobs, migration };
   } catch (err) {

@@ -14,6 +14,7 @@ import {
   JOB_VERBS,
   TAKES_AUTO_DISMISS,
   MIGRATION_ENDED,
+  MigrationTracker,
   jobsFrom,
   type JobState,
 } from '../../jobs/model.js';
@@ -22,9 +23,10 @@ import type { JsonValue } from '../../protocol/json.js';
 import type { EventMessage, JsonObject } from '../../protocol/messages.js';
 import type { Action } from '../core/action.js';
 import { send } from '../core/gate.js';
-import { internal, type InternalCommand } from '../core/internal.js';
+import { downtimeLimit, internal, type InternalCommand } from '../core/internal.js';
 import { withSession, type CliSession, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
+import { notConvergingNote } from '../output/migration.js';
 import { migrationSample, progressReporter, type ProgressReporter, type ProgressStream } from '../output/progress.js';
 import { formatValue } from '../output/value.js';
 
@@ -233,11 +235,19 @@ class Follower {
     await send(this.session, { kind: 'request', request: { execute: 'migrate', arguments: args } });
     const progress = await progressReporter(this.progressStream);
     this.progress = progress;
+    // One model for --wait, --jobs and the shell (jobs/migration.ts): it judges convergence against QEMU's downtime limit.
+    const tracker = new MigrationTracker(await downtimeLimit(this.session.client));
     let interrupted = false;
+    let warned = false;
     for (;;) {
       try {
-        for await (const m of migrationStates(this.session.client, this.following(interrupted))) {
+        // One model for the whole run (its rates and passes), also after a cancel restarts the follower.
+        for await (const m of migrationStates(this.session.client, { ...this.following(interrupted), tracker })) {
           progress.update(migrationSample(m));
+          if (m.converging === false && !warned) {
+            warned = true;
+            progress.note(notConvergingNote(m));
+          }
           if (MIGRATION_ENDED.has(m.status)) {
             const ok = m.status === 'completed' && !interrupted;
             progress.finish(ok, `migration ${m.status}`);

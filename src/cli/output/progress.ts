@@ -4,9 +4,13 @@
  * bar, percent, bytes, rate and ETA, redrawn in place; anywhere else an NDJSON
  * line at a steady interval (and one at every status change), no animation.
  */
-import { RateTracker, type JobState, type MigrationState } from '../../jobs/model.js';
+import { RateTracker, type JobState, type MigrationProgress } from '../../jobs/model.js';
 import { stringifyJson } from '../../protocol/json.js';
+import { bar, bytes, duration } from './bytes.js';
 import { inert } from './inert.js';
+import { migrationDetails, migrationJson } from './migration.js';
+
+export { bytes, duration } from './bytes.js';
 
 export interface ProgressSample {
   /** What is progressing: "backup job0", "migration". */
@@ -14,8 +18,10 @@ export interface ProgressSample {
   status: string;
   done: number;
   total: number;
-  /** More numbers worth showing (migration: dirty rate, passes). */
+  /** More numbers worth showing. */
   extra?: Record<string, number>;
+  /** A migration: its own model's numbers (jobs/migration.ts) replace the generic rate and ETA. */
+  migration?: MigrationProgress;
 }
 
 /** A job as one progress sample (--wait, and the shell's .wait). */
@@ -23,16 +29,9 @@ export function jobSample(job: JobState): ProgressSample {
   return { label: `${job.type} ${job.id}`, status: job.status, done: job.done, total: job.total };
 }
 
-/** The migration as one progress sample (--wait, and the shell's .wait). */
-export function migrationSample(m: MigrationState): ProgressSample {
-  return {
-    label: 'migration',
-    status: m.status,
-    // RAM processed, not bytes sent: zero pages cost almost nothing to send.
-    done: m.total > 0 ? m.total - m.remaining : 0,
-    total: m.total,
-    extra: { 'dirty-pages-rate': m.dirtyRate, passes: m.passes, transferred: m.transferred },
-  };
+/** The migration as one progress sample (--wait, and the shell's .wait): the model's numbers (jobs/migration.ts). */
+export function migrationSample(m: MigrationProgress): ProgressSample {
+  return { label: 'migration', status: m.status, done: m.transferred, total: m.transferred + m.remaining, migration: m };
 }
 
 export interface ProgressReporter {
@@ -80,7 +79,7 @@ export async function progressReporter(
     }).start();
     return {
       update(s) {
-        spinner.text = spinnerText(s, measure(s));
+        spinner.text = s.migration ? migrationSpinnerText(s.label, s.migration) : spinnerText(s, measure(s));
       },
       note(text) {
         spinner.clear();
@@ -100,10 +99,15 @@ export async function progressReporter(
   const lastAt = new Map<string, { at: number; status: string }>();
   return {
     update(s) {
-      const { rate, eta, percent } = measure(s);
       const last = lastAt.get(s.label);
+      const { rate, eta, percent } = s.migration ? { rate: 0, eta: undefined, percent: 0 } : measure(s);
       if (last && now() - last.at < interval && last.status === s.status) return;
       lastAt.set(s.label, { at: now(), status: s.status });
+      if (s.migration) {
+        const head = { time: new Date(now()).toISOString(), ...(tag !== undefined ? { target: tag } : {}), progress: s.label };
+        stream.write(`${stringifyJson({ ...head, ...migrationJson(s.migration) } as Parameters<typeof stringifyJson>[0])}\n`);
+        return;
+      }
       stream.write(
         `${stringifyJson({
           time: new Date(now()).toISOString(),
@@ -139,29 +143,10 @@ export function spinnerText(s: ProgressSample, m: { rate: number; eta: number | 
   );
 }
 
-function bar(percent: number, width = 20): string {
-  // Peer numbers: a negative, NaN or huge percent still draws a bar.
-  const full = Number.isFinite(percent) ? Math.round((Math.min(100, Math.max(0, percent)) / 100) * width) : 0;
-  return `[${'#'.repeat(full)}${'-'.repeat(width - full)}]`;
-}
-
-export function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
-}
-
-export function duration(seconds: number | undefined): string {
-  if (seconds === undefined || !Number.isFinite(seconds)) return '?';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+/** A migration's line: label, bar, percent, sent/to send, then the model's details. */
+export function migrationSpinnerText(label: string, m: MigrationProgress): string {
+  const toSend = m.status === 'completed' ? m.transferred : m.transferred + m.remaining;
+  return `${inert(label)} ${bar(m.percent)} ${m.percent.toFixed(1)}% ${bytes(m.transferred)}/${bytes(toSend)} ${inert(m.status)}  ${migrationDetails(m)}`;
 }
 
 /**

@@ -15,6 +15,7 @@ import { followJob, followMigration, type FollowOptions } from '../../jobs/follo
 import type { QmpClient } from '../../session.js';
 import { internal } from '../core/internal.js';
 import { renderJobsTable } from '../output/jobs-table.js';
+import { notConvergingNote } from '../output/migration.js';
 import { jobSample, migrationSample, progressReporter, type ProgressReporter, type ProgressStream } from '../output/progress.js';
 
 /** --jobs' table, once: the lines to print. */
@@ -45,7 +46,9 @@ export async function follow(id: string | undefined, f: Following): Promise<void
   f.onReporter(progress);
   try {
     if (what === 'migration') {
-      for await (const m of followMigration(f.client, options)) if (migrationStep(m, progress)) return;
+      // The library's follower feeds the one migration model (rates, passes, converging), as --wait's does.
+      const said = { notConverging: false };
+      for await (const m of followMigration(f.client, options)) if (migrationStep(m, progress, said)) return;
       return;
     }
     let first = true;
@@ -97,8 +100,12 @@ function jobStep(job: JobState, progress: ProgressReporter): boolean {
 }
 
 /** One state of the migration: true when following ends here (also at `none`: there is none to follow). */
-function migrationStep(m: MigrationState, progress: ProgressReporter): boolean {
+function migrationStep(m: MigrationState, progress: ProgressReporter, said: { notConverging: boolean }): boolean {
   progress.update(migrationSample(m));
+  if (m.converging === false && !said.notConverging) {
+    said.notConverging = true;
+    progress.note(notConvergingNote(m));
+  }
   if (MIGRATION_ENDED.has(m.status) || m.status === 'none') {
     progress.finish(m.status === 'completed', `migration ${m.status}${m.error ? `: ${m.error}` : ''}`);
     return true;
