@@ -108,3 +108,14 @@ describe('each QEMU by its own schema', () => {
     }
   });
 });
+
+describe('each installed QEMU is whole', () => {
+  it('lists every device type (QEMU loads all its modules) and still answers: no module of another build is taken', async () => {
+    for (const q of qemus) {
+      const types = await runCli([q.sock, 'qom-list-types', 'implements=device', 'abstract=false']);
+      expect(types.code, types.stderr).toBe(0);
+      expect((JSON.parse(types.stdout) as Array<{ name: string }>).some((t) => t.name === 'virtio-net-pci')).toBe(true);
+      expect((await runCli([q.sock, 'query-status'])).code).toBe(0);
+    }
+  });
+});
