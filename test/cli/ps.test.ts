@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, holdMonitor, QEMU10_BIN, QEMU_BINARY, requireQemu } from '../helpers/qemu.js';
-import { BIN, runCli } from '../helpers/run-cli.js';
+import { CLI, runCli } from '../helpers/run-cli.js';
 import { startSshd } from '../helpers/sshd.js';
 import { requireTmux, Tmux } from '../helpers/tmux.js';
 
@@ -155,13 +155,16 @@ describe('qmpsh ps', () => {
   });
 
   it('--status asks each free monitor for its run state; --table aligns one row per monitor', async () => {
-    const r = await runCli(['ps', '--status']);
+    // --status connects to every monitor it lists: only this run's VMs (another
+    // run's ps would otherwise find them held by this one).
+    const r = await runCli(['ps', `@*-${TAG}`, '--status']);
     const vms = mine(r.stdout);
+    expect(vms.every((v) => v.name?.endsWith(`-${TAG}`))).toBe(true);
     expect(byName(vms, `web1-${TAG}`).status).toBe('running');
     expect(byName(vms, `web2-${TAG}`).status).toBe('running'); // through the free second monitor
     expect(byName(vms, `held-${TAG}`).status).toBe('(held)');
     expect(byName(vms, `hmp-${TAG}`).status).toBe('(no qmp)');
-    const t = await runCli(['ps', '--table', '--status']);
+    const t = await runCli(['ps', `@*-${TAG}`, '--table', '--status']);
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(/^PID +NAME +UPTIME +STATUS +MONITORS$/m);
     expect(t.stdout).toContain(`web2-${TAG}`);
@@ -182,6 +185,16 @@ describe('qmpsh ps', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^qmpsh: --read-only does not apply to qmpsh ps/);
     expect((await runCli(['ps', '/tmp/x'])).code).toBe(2);
+    const bare = await runCli(['ps', '@']);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/'@' alone names no VM/);
+  });
+
+  it('@NAME and @GLOB words list only those VMs', async () => {
+    expect(mine((await runCli(['ps', `@web1-${TAG}`])).stdout).map((v) => v.name)).toEqual([`web1-${TAG}`]);
+    const webs = mine((await runCli(['ps', `@web*-${TAG}`, `@tcp-${TAG}`])).stdout).map((v) => v.name).sort();
+    expect(webs).toEqual([`tcp-${TAG}`, `web1-${TAG}`, `web2-${TAG}`]);
+    expect((await runCli(['ps', `@nothing-${TAG}`])).stdout).toBe('');
   });
 });
 
@@ -246,7 +259,7 @@ describe('@NAME targets', () => {
       // A signal is delivered after kill() returns: wait until the kernel shows it stopped.
       const stat = () => readFileSync(`/proc/${daemonPid}/stat`, 'utf8');
       while (!/\) [Tt] /.test(stat())) await new Promise((r) => setTimeout(r, 10));
-      const vm = byName(mine((await runCli(['ps', '--status'])).stdout), `daemon-${TAG}`);
+      const vm = byName(mine((await runCli(['ps', `@daemon-${TAG}`, '--status'])).stdout), `daemon-${TAG}`);
       expect(vm).toMatchObject({ process: 'stopped', status: '(stopped)' });
       const r = await runCli([`@daemon-${TAG}`, 'query-status', '--connect-timeout', '1']);
       expect(r.code).toBe(5);
@@ -262,7 +275,7 @@ describe('@NAME targets', () => {
     const env = await runCli(['query-name'], { env: { QMPSH_TARGET: `@web2-${TAG}` } });
     expect(env.stdout).toContain(`"name":"web2-${TAG}"`);
     requireTmux();
-    const t = Tmux.start([process.execPath, BIN, `@web1-${TAG}`], { NO_COLOR: '1', TERM: 'xterm-256color' }, 160, 30);
+    const t = Tmux.start([...CLI, `@web1-${TAG}`], { NO_COLOR: '1', TERM: 'xterm-256color' }, 160, 30);
     try {
       // The prompt calls it by its name.
       await t.waitFor(new RegExp(`^@web1-${TAG} \\[running\\]> ?$`, 'm'));
@@ -290,10 +303,10 @@ describe('across nodes: ssh://HOST (the local sshd)', () => {
       const env = { QMPSH_SSH: sshd.sshCommand.replace(/^ssh\b/, wrapper) };
       const logins = () => readFileSync(log, 'utf8').split('\n\n').filter((c) => c.split('\n').includes('-M')).length;
 
-      const ps = await runCli(['ps', `ssh://${sshd.host}`, '--status'], { env });
+      const ps = await runCli(['ps', `ssh://${sshd.host}`, `@*-${TAG}`, '--status'], { env });
       expect(ps.code, ps.stderr).toBe(0);
       const vms = mine(ps.stdout);
-      expect(vms).toHaveLength(12);
+      expect(vms).toHaveLength(11); // every named one (qemu-storage-daemon has no name)
       // libvirt's fd-passed socket, through the remote dump's `ls -l /proc/PID/fd`.
       expect(byName(vms, `lv-${TAG}`).monitors).toMatchObject([{ address: sock('libvirt/m.sock'), state: 'held' }]);
       expect(byName(vms, `web1-${TAG}`)).toMatchObject({ host: `ssh://${sshd.host}`, target: `ssh://${sshd.host}/@web1-${TAG}`, status: 'running' });

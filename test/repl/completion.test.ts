@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startQemu, type Qemu } from '../helpers/qemu.js';
-import { BIN, runCli } from '../helpers/run-cli.js';
+import { CLI, runCli } from '../helpers/run-cli.js';
 import { requireTmux, Tmux } from '../helpers/tmux.js';
 
 let qemu: Qemu;
@@ -40,7 +40,7 @@ afterAll(async () => {
 });
 
 function repl(): Tmux {
-  const t = Tmux.start([process.execPath, BIN, qemu.sock], { XDG_STATE_HOME: stateHome, TERM: 'xterm-256color' });
+  const t = Tmux.start([...CLI, qemu.sock], { XDG_STATE_HOME: stateHome, TERM: 'xterm-256color' });
   terminals.push(t);
   return t;
 }

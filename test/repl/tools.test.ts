@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startQemu, type Qemu } from '../helpers/qemu.js';
-import { BIN, runCli } from '../helpers/run-cli.js';
+import { CLI, CLI_SHELL, runCli } from '../helpers/run-cli.js';
 import { requireTmux, Tmux } from '../helpers/tmux.js';
 
 let qemu: Qemu;
@@ -34,7 +34,7 @@ const B = () => qemu.sockets[1] as string;
 const MiB = 1024 * 1024;
 
 function repl(env: Record<string, string> = {}, height = 30): Tmux {
-  const t = Tmux.start([process.execPath, BIN, qemu.sock], { XDG_STATE_HOME: dir, TERM: 'xterm-256color', ...env }, 100, height);
+  const t = Tmux.start([...CLI, qemu.sock], { XDG_STATE_HOME: dir, TERM: 'xterm-256color', ...env }, 100, height);
   terminals.push(t);
   return t;
 }
@@ -134,7 +134,7 @@ describe('the REPL pager', () => {
 
     const pager = recordingPager('piped');
     const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-    const piped = Tmux.start(['sh', '-c', `${quote(process.execPath)} ${quote(BIN)} ${quote(qemu.sock)} | cat`], { XDG_STATE_HOME: dir, TERM: 'xterm-256color', PAGER: pager.command }, 100, 30);
+    const piped = Tmux.start(['sh', '-c', `${CLI_SHELL} ${quote(qemu.sock)} | cat`], { XDG_STATE_HOME: dir, TERM: 'xterm-256color', PAGER: pager.command }, 100, 30);
     terminals.push(piped);
     await piped.waitFor(PROMPT);
     piped.type('query-commands');
@@ -196,7 +196,7 @@ describe('REPL .wait, .jobs and .events', () => {
     });
     try {
       const other = guest.sockets[1] as string;
-      const t = Tmux.start([process.execPath, BIN, guest.sock], { XDG_STATE_HOME: dir, TERM: 'xterm-256color' }, 100, 30);
+      const t = Tmux.start([...CLI, guest.sock], { XDG_STATE_HOME: dir, TERM: 'xterm-256color' }, 100, 30);
       terminals.push(t);
       await t.waitFor(/\[prelaunch\]>$/m);
       expect((await runCli([other, 'migrate-set-parameters', `max-bandwidth=${16 * MiB}`])).code).toBe(0);

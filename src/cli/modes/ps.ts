@@ -8,7 +8,7 @@
  */
 import { QmpError } from '../../errors.js';
 import type { MonitorInfo, VmInfo } from '../../ps/list.js';
-import { monitorFor, nameOf } from '../../ps/names.js';
+import { matchVms, monitorFor, nameOf } from '../../ps/names.js';
 import type { JsonValue } from '../../protocol/json.js';
 import { parseSshTarget } from '../../transport/ssh.js';
 import { internal } from '../core/internal.js';
@@ -38,7 +38,9 @@ export async function runPs(ps: PsRequest, rt: Runtime): Promise<void> {
     for (const [i, host] of hosts.entries()) {
       try {
         const { vms } = await (listed[i] as (typeof listed)[number]);
-        rows.push(...vms.map((vm) => ({ host, vm })));
+        // @NAME words: those VMs only (and --status asks only them).
+        const chosen = ps.names.length ? vms.filter((vm) => ps.names.some((n) => matchVms([vm], n).length > 0)) : vms;
+        rows.push(...chosen.map((vm) => ({ host, vm })));
       } catch (err) {
         if (!(err instanceof QmpError)) throw err;
         io.error(messageWithHint(err));
