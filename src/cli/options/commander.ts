@@ -36,7 +36,7 @@ several targets or a glob ('/run/vms/*.qmp', '@web*') run the same command
 Finding VMs (from /proc: names, monitors, free or held and by whom):
   qmpsh ps                         this host's QEMUs (--status: run states)
   qmpsh ps ssh://node3             another node's, over ssh
-  qmpsh ps '@web*' --status       only the VMs those names or globs match
+  qmpsh ps '@web*' --status        only the VMs those names or globs match
 Without a TARGET, $QMPSH_TARGET is used.`;
 
 export interface Parsed {
