@@ -107,7 +107,8 @@ async function startShell(shell: Shell): Promise<Tmux> {
     zsh: 'autoload -U compinit && compinit -u && eval "$(qmpsh --completion zsh)"',
     fish: 'qmpsh --completion fish | source',
   }[shell];
-  const t = Tmux.start(argv, env);
+  // Wide: a socket path under the test run's own $TMPDIR makes long command lines, and a wrapped line matches nothing.
+  const t = Tmux.start(argv, env, 300, 40);
   try {
     await t.waitFor(/^test\$/m);
     t.type(setup);
