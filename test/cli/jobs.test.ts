@@ -39,22 +39,6 @@ type Progress = { progress?: string; status?: string; percent?: number; note?: s
 const progressLines = (stderr: string) =>
   stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Progress);
 
-/** A speed-limited backup under --wait, sent `signal` once it runs: its exit code and stderr. */
-async function interruptedBackup(id: string, speed: number, signal: NodeJS.Signals, flags: readonly string[] = []): Promise<{ code: unknown; stderr: string }> {
-  const child = spawn(CLI[0], [...CLI.slice(1), qemu.sock, 'blockdev-backup', 'device=src', 'target=dst', 'sync=full', `job-id=${id}`, `speed=${speed}`, '--wait', ...flags], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  let exited = false;
-  child.on('exit', () => (exited = true));
-  while (!stderr.includes('"status":"running"') && !exited) await new Promise((r) => setTimeout(r, 20));
-  expect(exited, stderr).toBe(false);
-  child.kill(signal);
-  const code = await new Promise((resolve) => child.on('close', resolve));
-  return { code, stderr };
-}
-
 describe('--wait on block jobs', () => {
   it('follows a speed-limited backup to success: NDJSON progress, monotonic, ending at 100%', async () => {
     const r = await cli('blockdev-backup', 'device=src', 'target=dst', 'sync=full', 'job-id=b1', `speed=${16 * MiB}`, '--wait');
@@ -111,8 +95,17 @@ describe('--wait on block jobs', () => {
       [['--cancel-on-interrupt'], 130, /job m3 was cancelled on interrupt/, false],
     ] as const) {
       // A slow backup: running for long enough to be interrupted.
-      const { code: exit, stderr } = await interruptedBackup('m3', 64 * 1024, 'SIGINT', flag);
-      expect(exit).toBe(code);
+      const child = spawn(CLI[0], [...CLI.slice(1), qemu.sock, 'blockdev-backup', 'device=src', 'target=dst', 'sync=full', 'job-id=m3', `speed=${64 * 1024}`, '--wait', ...flag], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      let exited = false;
+      child.on('exit', () => (exited = true));
+      while (!stderr.includes('"status":"running"') && !exited) await new Promise((r) => setTimeout(r, 20));
+      expect(exited, stderr).toBe(false);
+      child.kill('SIGINT');
+      expect(await new Promise((resolve) => child.on('close', resolve))).toBe(code);
       expect(stderr).toMatch(message);
       const jobs = (await cli('query-jobs')).stdout;
       expect(jobs.includes('"id":"m3"') && jobs.includes('"running"')).toBe(left);
@@ -160,8 +153,17 @@ describe('--wait leaves no job behind, whatever ends it', () => {
 
   for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {
     it(`${signal}: the job runs to its end and QEMU dismisses it`, async () => {
-      const { code } = await interruptedBackup('lb2', 16 * MiB, signal);
-      expect(code).toBe({ SIGTERM: 143, SIGHUP: 129, SIGINT: 130 }[signal]);
+      const child = spawn(CLI[0], [...CLI.slice(1), qemu.sock, 'blockdev-backup', 'device=src', 'target=dst', 'sync=full', 'job-id=lb2', `speed=${16 * MiB}`, '--wait'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      let exited = false;
+      child.on('exit', () => (exited = true));
+      while (!stderr.includes('"status":"running"') && !exited) await new Promise((r) => setTimeout(r, 20));
+      expect(exited, stderr).toBe(false);
+      child.kill(signal);
+      expect(await new Promise((resolve) => child.on('close', resolve))).toBe({ SIGTERM: 143, SIGHUP: 129, SIGINT: 130 }[signal]);
       await goneOnItsOwn('lb2');
     });
   }
