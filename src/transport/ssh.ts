@@ -166,28 +166,22 @@ function masterFor(t: SshTarget, timeoutMs: number, options: TunnelOptions): Mas
   return master;
 }
 
-/** The host's master is logged in. Logging in may take long (a slow or silent host): an interrupt ends the wait. */
-async function loggedIn(master: { ready: Promise<void> }, t: SshTarget, signal: AbortSignal | undefined): Promise<void> {
+export async function openSshTunnel(t: SshTarget, timeoutMs: number, options: TunnelOptions = {}): Promise<SshTunnel> {
+  const master = masterFor(t, timeoutMs, options);
+  const release = () => {
+    if (--master.users === 0) master.stop();
+  };
+  const { signal } = options;
   let onAbort = () => {};
   try {
+    // Logging in may take long (a slow or silent host): an interrupt ends the wait.
     await new Promise<void>((resolve, reject) => {
       onAbort = () => reject(new ConnectError(`logging in to ${t.host} over ssh was interrupted`));
       if (signal?.aborted) onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       master.ready.then(resolve, reject);
     });
-  } finally {
     signal?.removeEventListener('abort', onAbort);
-  }
-}
-
-export async function openSshTunnel(t: SshTarget, timeoutMs: number, options: TunnelOptions = {}): Promise<SshTunnel> {
-  const master = masterFor(t, timeoutMs, options);
-  const release = () => {
-    if (--master.users === 0) master.stop();
-  };
-  try {
-    await loggedIn(master, t, options.signal);
     const localPath = path.join(master.dir, `${master.next++}.sock`);
     const [cmd, args] = sshCommand(t, ['-S', master.ctl, '-O', 'forward', '-L', `${localPath}:${t.path}`]);
     const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
@@ -210,6 +204,7 @@ export async function openSshTunnel(t: SshTarget, timeoutMs: number, options: Tu
       },
     };
   } catch (err) {
+    signal?.removeEventListener('abort', onAbort);
     release();
     throw err;
   }
@@ -268,9 +263,15 @@ export async function runOnSshHost(t: SshTarget, command: string, timeoutMs: num
     released = true;
     if (--master.users === 0) master.stop();
   };
+  const { signal } = options;
+  let onAbort = () => {};
   try {
-    const { signal } = options;
-    await loggedIn(master, t, signal);
+    await new Promise<void>((resolve, reject) => {
+      onAbort = () => reject(new ConnectError(`logging in to ${t.host} over ssh was interrupted`));
+      if (signal?.aborted) onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      master.ready.then(resolve, reject);
+    });
     const [cmd, args] = sshCommand(t, ['-S', master.ctl]);
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(cmd, [...args, command], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -289,8 +290,10 @@ export async function runOnSshHost(t: SshTarget, command: string, timeoutMs: num
       child.once('error', () => done(-1));
       child.once('close', (code) => done(code));
     });
+    signal?.removeEventListener('abort', onAbort);
     return { ...r, release };
   } catch (err) {
+    signal?.removeEventListener('abort', onAbort);
     release();
     throw err;
   }
