@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnCli } from '../helpers/cli-child.js';
 import { startQemu, type Qemu } from '../helpers/qemu.js';
-import { CLI, runCli } from '../helpers/run-cli.js';
-import { spawn } from 'node:child_process';
+import { runCli } from '../helpers/run-cli.js';
 
 let a: Qemu;
 let b: Qemu;
@@ -95,18 +95,21 @@ describe('refused before connecting (exit 2, one line), never ignored', () => {
 
 describe('the modes that span several targets', () => {
   it('--events: each line tagged with its target, --count per target', async () => {
-    const run = runCli([a.sock, b.sock, '--events', '--event', 'STOP', '--count', '1', '--timeout', '10']);
-    await new Promise((r) => setTimeout(r, 500));
-    for (const q of [a, b]) {
-      await runCli([q.sockets[1] as string, 'stop']);
-      await runCli([q.sockets[1] as string, 'cont']);
+    const run = spawnCli([a.sock, b.sock, '-v', '--events', '--event', 'STOP', '--count', '1', '--timeout', '20']);
+    try {
+      await run.negotiated(2);
+      for (const q of [a, b]) {
+        await runCli([q.sockets[1] as string, 'stop']);
+        await runCli([q.sockets[1] as string, 'cont']);
+      }
+      expect(await run.done, run.stderr()).toBe(0);
+      const out = lines(run.stdout());
+      expect(out.map((l) => l.event)).toEqual(['STOP', 'STOP']);
+      expect(new Set(out.map((l) => l.target))).toEqual(new Set([a.sock, b.sock]));
+      expect(run.stderr().trimEnd().split('\n').at(-1)).toBe('qmpsh: 2 of 2 targets succeeded');
+    } finally {
+      run.kill();
     }
-    const r = await run;
-    expect(r.code, r.stderr).toBe(0);
-    const out = lines(r.stdout);
-    expect(out.map((l) => l.event)).toEqual(['STOP', 'STOP']);
-    expect(new Set(out.map((l) => l.target))).toEqual(new Set([a.sock, b.sock]));
-    expect(r.stderr).toBe('qmpsh: 2 of 2 targets succeeded\n');
   });
 
   it('--describe: each target describes from its own schema', async () => {
@@ -179,31 +182,19 @@ describe('globs have the shell\'s meaning', () => {
   });
 });
 
-/** `qmpsh ARGS -v` as a child; resolves once it has negotiated (so the test can act on the VM). */
-async function negotiated(args: string[]): Promise<{ done: Promise<{ code: number | null; stdout: string }> }> {
-  const child = spawn(CLI[0], [...CLI.slice(1), ...args, '-v'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  const done = new Promise<{ code: number | null; stdout: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout })));
-  await new Promise<void>((resolve) =>
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      if (/<- \{"return"/.test(stderr)) resolve();
-    }),
-  );
-  return { done };
-}
-
 describe('--events at the end of a VM', () => {
   it('SHUTDOWN then EOF is the normal end of the stream: exit 0', async () => {
     const q = await startQemu({ monitors: ['plain', 'plain'] });
     try {
-      const run = await negotiated([q.sock, '--events']);
-      await runCli([q.sockets[1] as string, 'quit']);
-      const r = await run.done;
-      expect(r.code).toBe(0);
-      expect(lines(r.stdout).map((l) => l.event)).toContain('SHUTDOWN');
+      const run = spawnCli([q.sock, '-v', '--events']);
+      try {
+        await run.negotiated();
+        await runCli([q.sockets[1] as string, 'quit']);
+        expect(await run.done).toBe(0);
+        expect(lines(run.stdout()).map((l) => l.event)).toContain('SHUTDOWN');
+      } finally {
+        run.kill();
+      }
     } finally {
       await q.stop();
     }
@@ -211,10 +202,15 @@ describe('--events at the end of a VM', () => {
 
   it('without SHUTDOWN, EOF is a lost connection: exit 4', async () => {
     const q = await startQemu();
-    const run = await negotiated([q.sock, '--events']);
-    q.proc.kill('SIGKILL');
-    expect((await run.done).code).toBe(4);
-    await q.stop();
+    const run = spawnCli([q.sock, '-v', '--events']);
+    try {
+      await run.negotiated();
+      q.proc.kill('SIGKILL');
+      expect(await run.done).toBe(4);
+    } finally {
+      run.kill();
+      await q.stop();
+    }
   });
 });
 

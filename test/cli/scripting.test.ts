@@ -1,11 +1,12 @@
 /** Batch mode, events, --log, --read-only, --wait-socket, QMPSH_TARGET: against a real QEMU. */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chownSync, closeSync, constants, existsSync, lstatSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnCli } from '../helpers/cli-child.js';
 import { startQemu, type Qemu } from '../helpers/qemu.js';
-import { CLI, CLI_SHELL, runCli } from '../helpers/run-cli.js';
+import { CLI_SHELL, runCli } from '../helpers/run-cli.js';
 
 let qemu: Qemu;
 let monitorA: string;
@@ -122,13 +123,16 @@ describe('events', () => {
   });
 
   it('--wait-event without a COMMAND just waits for the event', async () => {
-    const waiting = runCli([monitorA, '--wait-event', 'STOP', '--timeout', '10']);
-    await new Promise((r) => setTimeout(r, 400));
-    await runCli([monitorB, 'stop']);
-    const r = await waiting;
-    await runCli([monitorB, 'cont']);
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ event: 'STOP' });
+    const waiting = spawnCli([monitorA, '-v', '--wait-event', 'STOP', '--timeout', '20']);
+    try {
+      await waiting.negotiated();
+      await runCli([monitorB, 'stop']);
+      expect(await waiting.done).toBe(0);
+      expect(JSON.parse(waiting.stdout())).toMatchObject({ event: 'STOP' });
+    } finally {
+      waiting.kill();
+      await runCli([monitorB, 'cont']);
+    }
   });
 
   it('--wait-event with a --match that never matches times out with exit 5', async () => {
@@ -140,19 +144,17 @@ describe('events', () => {
   });
 
   it('--events --count 2 streams events caused through another monitor', async () => {
-    const child = spawn(CLI[0], [...CLI.slice(1), monitorA, '--events', '--event', 'ST*', '--event', 'resume', '--count', '2'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-    // Wait until the stream's session is negotiated (its monitor is then busy for others).
-    await new Promise((r) => setTimeout(r, 400));
-    await runCli([monitorB, 'stop']);
-    await runCli([monitorB, 'cont']);
-    expect(await closed).toBe(0);
-    const events = stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { event: string }).event);
-    expect(events).toEqual(['STOP', 'RESUME']);
+    const stream = spawnCli([monitorA, '-v', '--events', '--event', 'ST*', '--event', 'resume', '--count', '2', '--timeout', '20']);
+    try {
+      await stream.negotiated();
+      await runCli([monitorB, 'stop']);
+      await runCli([monitorB, 'cont']);
+      expect(await stream.done).toBe(0);
+      const events = stream.stdout().trimEnd().split('\n').map((l) => (JSON.parse(l) as { event: string }).event);
+      expect(events).toEqual(['STOP', 'RESUME']);
+    } finally {
+      stream.kill();
+    }
   });
 
   it('--events with --count exits 5 when --timeout passes first', async () => {

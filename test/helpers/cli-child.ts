@@ -11,6 +11,12 @@ export interface CliChild {
   stderr(): string;
   /** Resolves with the first line of STREAM matching RE (rejects if the child ends first, or after timeoutMs). */
   waitForLine(stream: 'stdout' | 'stderr', re: RegExp, timeoutMs?: number): Promise<string>;
+  /**
+   * Resolves once COUNT of the child's sessions have negotiated (the child
+   * must run with -v): from then on QEMU sends them its events. A fixed sleep
+   * instead is a race the child loses on a loaded machine.
+   */
+  negotiated(count?: number, timeoutMs?: number): Promise<void>;
   /** Exit code (or 128 + signal number) when it has ended. */
   done: Promise<number | null>;
   kill(signal?: NodeJS.Signals): void;
@@ -31,6 +37,16 @@ export function spawnCli(args: string[]): CliChild {
     done,
     kill(signal = 'SIGKILL') {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+    },
+    async negotiated(count = 1, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      const reply = /<- \{"return":\{\},"id":1\}$/;
+      for (;;) {
+        if (out.stderr.split('\n').filter((l) => reply.test(l)).length >= count) return;
+        if (ended) throw new Error(`qmpsh ended (exit ${proc.exitCode}) before ${count} negotiated session(s):\n${out.stdout}\n${out.stderr}`);
+        if (Date.now() > deadline) throw new Error(`not ${count} negotiated session(s) within ${timeoutMs / 1000}s (was -v given?):\n${out.stderr}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
     },
     async waitForLine(stream, re, timeoutMs = 90_000) {
       const deadline = Date.now() + timeoutMs;
