@@ -25,3 +25,43 @@ export const REPLACEMENTS: Readonly<Record<string, string>> = {
 export function replacementCommand(name: string): string | undefined {
   return REPLACEMENTS[name]?.split(/[\s,(]/)[0];
 }
+
+const MIRROR_NBD = 'blockdev-mirror to an NBD export on the destination (QEMU 9.1 removed block migration)';
+const MULTIFD_COMPRESSION = 'the multifd capability with multifd-compression (QEMU 9.1 removed the older compression)';
+
+/**
+ * What replaced an argument, or one value of it, that one QEMU takes and a
+ * later one deprecated or removed (QEMU's docs/about/deprecated.rst and
+ * removed-features.rst, 7.2 to 10.0): `COMMAND PATH` or `COMMAND PATH=VALUE`,
+ * a list index written N. The schema says only that a member is deprecated,
+ * and a removed one is simply absent: a script written for the older QEMU
+ * needs the word.
+ */
+export const ARGUMENT_REPLACEMENTS: Readonly<Record<string, string>> = {
+  'migrate blk': MIRROR_NBD,
+  'migrate inc': MIRROR_NBD,
+  'migrate-set-parameters block-incremental': MIRROR_NBD,
+  'migrate-set-capabilities capabilities.N.capability=block': MIRROR_NBD,
+  'migrate-set-capabilities capabilities.N.capability=compress': MULTIFD_COMPRESSION,
+  'migrate-set-parameters compress-level': 'multifd-compression with multifd-zlib-level or multifd-zstd-level (QEMU 9.1 removed the older compression)',
+  'migrate-set-parameters compress-threads': MULTIFD_COMPRESSION,
+  'migrate-set-parameters compress-wait-thread': MULTIFD_COMPRESSION,
+  'migrate-set-parameters decompress-threads': MULTIFD_COMPRESSION,
+  'chardev-add backend.data.reconnect': 'backend.data.reconnect-ms (milliseconds)',
+  'chardev-change backend.data.reconnect': 'backend.data.reconnect-ms (milliseconds)',
+  'chardev-add backend.type=memory': 'backend.type=ringbuf',
+  'chardev-change backend.type=memory': 'backend.type=ringbuf',
+  'block-commit base': 'base-node',
+  'block-commit top': 'top-node',
+  'eject device': 'id',
+  'blockdev-open-tray device': 'id',
+  'blockdev-close-tray device': 'id',
+  'blockdev-change-medium device': 'id',
+  'block_set_io_throttle device': 'id',
+};
+
+/** The replacement of COMMAND's argument at PATH (dotted, indexes as numbers), or of its VALUE there. */
+export function argumentReplacement(command: string, path: string, value?: string): string | undefined {
+  const key = `${command} ${path.replace(/(^|\.)\d+(?=\.|$)/g, '$1N')}${value === undefined ? '' : `=${value}`}`;
+  return Object.hasOwn(ARGUMENT_REPLACEMENTS, key) ? ARGUMENT_REPLACEMENTS[key] : undefined;
+}

@@ -8,7 +8,7 @@
  * (blockdev-add's `driver`) are resolved. `key:=JSON` is JSON as given; a
  * JSON-quoted value ('"on"') is a string.
  */
-import { REPLACEMENTS, replacementCommand } from './replacements.js';
+import { argumentReplacement, REPLACEMENTS, replacementCommand } from './replacements.js';
 import { NumberRangeError, UsageError } from '../errors.js';
 import { finiteNumber, parseJson, type JsonValue } from '../protocol/json.js';
 import { isObject, type JsonObject, type Request } from '../protocol/messages.js';
@@ -66,21 +66,32 @@ export function checkCommand(schema: Schema, name: string, warn: (message: strin
   featureNotes(command.features, `command '${name}'`, warn);
 }
 
-function featureNotes(features: string[] | undefined, what: string, warn: (m: string) => void): void {
+function featureNotes(features: string[] | undefined, what: string, warn: (m: string) => void, instead?: string): void {
   if (features?.includes('deprecated')) {
     const name = /^command '(.*)'$/.exec(what)?.[1];
-    const instead = name !== undefined ? REPLACEMENTS[name] : undefined;
+    instead ??= name !== undefined ? REPLACEMENTS[name] : undefined;
     warn(`${what} is deprecated: it may go away in a later QEMU${instead ? `; use ${instead}` : ''}`);
   }
   if (features?.includes('unstable')) warn(`${what} is unstable: it may change or go away without notice`);
 }
 
 class Typer {
+  private readonly warn: (message: string) => void;
+
   constructor(
     private readonly schema: Schema,
     private readonly commandName: string,
-    private readonly warn: (message: string) => void,
-  ) {}
+    warn: (message: string) => void,
+  ) {
+    // Each note once: a union's tag value is typed twice (to pick the variant,
+    // then as a member), and its deprecation was said twice.
+    const said = new Set<string>();
+    this.warn = (message) => {
+      if (said.has(message)) return;
+      said.add(message);
+      warn(message);
+    };
+  }
 
   command(call: QmpCall): JsonObject {
     checkCommand(this.schema, call.execute, this.warn);
@@ -119,8 +130,11 @@ class Typer {
     const out: JsonObject = structuredClone(base);
     for (const name of Object.keys(base)) {
       if (!byName.has(name)) {
+        const instead = argumentReplacement(this.commandName, `${where}${name}`);
         const close = suggest(name, [...byName.keys()]);
-        this.fail(`unknown argument '${where}${name}'${close.length ? `: did you mean ${close.join(', ')}?` : ''}`);
+        this.fail(
+          `unknown argument '${where}${name}'${instead ? `: QEMU removed it; use ${instead}` : close.length ? `: did you mean ${close.join(', ')}?` : ''}`,
+        );
       }
     }
 
@@ -133,6 +147,8 @@ class Typer {
       const member = byName.get(name);
       if (!member && byName.size === 0 && where === '') this.fail(`'${this.commandName}' takes no arguments`);
       if (!member) {
+        const instead = argumentReplacement(this.commandName, `${where}${name}`);
+        if (instead) this.fail(`unknown argument '${where}${name}': QEMU removed it; use ${instead}`);
         const close = suggest(name, [...byName.keys()]);
         const hint = close.length
           ? `: did you mean ${close.map((c) => where + c).join(', ')}?`
@@ -142,7 +158,7 @@ class Typer {
         this.fail(`unknown argument '${where}${name}'${hint} (takes: ${[...byName.keys()].join(', ') || 'nothing'})`);
       }
       if (Object.hasOwn(out, name)) this.fail(`'${where}${name}' is given twice (also in the JSON arguments)`);
-      featureNotes(member.features, `argument '${where}${name}' of ${this.commandName}`, this.warn);
+      featureNotes(member.features, `argument '${where}${name}' of ${this.commandName}`, this.warn, argumentReplacement(this.commandName, `${where}${name}`));
       Object.defineProperty(out, name, {
         value: this.value(member.type, group, `${where}${name}`),
         enumerable: true,
@@ -256,9 +272,11 @@ class Typer {
           const member = (type.members ?? []).find((m) => (m as { name: string }).name === value) as
             | { features?: string[] }
             | undefined;
-          featureNotes(member?.features, `value '${value}' of '${where}'`, this.warn);
+          featureNotes(member?.features, `value '${value}' of '${where}'`, this.warn, argumentReplacement(this.commandName, where, value));
           return value;
         }
+        const instead = argumentReplacement(this.commandName, where, value);
+        if (instead) this.fail(`'${where}': QEMU removed the value ${JSON.stringify(value)}; use ${instead}`);
         const close = suggest(value, values);
         return this.fail(
           `'${where}' must be one of ${values.join(', ')}; not ${JSON.stringify(value)}${close.length ? ` (did you mean ${close.join(', ')}?)` : ''}`,

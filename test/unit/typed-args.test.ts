@@ -24,7 +24,49 @@ describe('typed key=value', () => {
   it('warns about deprecated arguments', () => {
     const warnings: string[] = [];
     typed('block_set_io_throttle device=d bps=0 bps_rd=0 bps_wr=0 iops=0 iops_rd=0 iops_wr=0', warnings);
-    expect(warnings).toEqual(['argument \'device\' of block_set_io_throttle is deprecated: it may go away in a later QEMU']);
+    expect(warnings).toEqual(['argument \'device\' of block_set_io_throttle is deprecated: it may go away in a later QEMU; use id']);
+  });
+
+  describe('what a later QEMU removed or deprecated names its replacement', () => {
+    // 7.2's schema as QEMU 10.0 changed it: migrate without blk, MigrationCapability
+    // without compress, ChardevBackendKind's memory deprecated.
+    const entries = JSON.parse(readFileSync(new URL('../fixtures/qemu-7.2-schema.json', import.meta.url), 'utf8')) as Array<Record<string, any>>;
+    const migrateArgs = entries.find((e) => e.name === entries.find((c) => c.name === 'migrate')!['arg-type'])!;
+    migrateArgs.members = migrateArgs.members.filter((m: { name: string }) => m.name !== 'blk');
+    for (const e of entries.filter((x) => x['meta-type'] === 'enum')) {
+      if (e.values.includes('xbzrle') && e.values.includes('compress')) {
+        e.values = e.values.filter((v: string) => v !== 'compress');
+        e.members = e.members?.filter((m: { name: string }) => m.name !== 'compress');
+      }
+      if (e.values.includes('ringbuf') && e.values.includes('memory')) {
+        e.members = e.values.map((name: string) => (name === 'memory' ? { name, features: ['deprecated'] } : { name }));
+      }
+    }
+    const later = Schema.from(entries)!;
+    const typedLater = (line: string, warnings: string[] = []) => {
+      const [command, ...words] = line.split(' ') as [string, ...string[]];
+      return typedRequest(later, parseCommand(command, words), { warn: (m) => warnings.push(m) });
+    };
+
+    it('a removed argument', () => {
+      expect(() => typedLater('migrate uri=exec:true blk=on')).toThrow(/unknown argument 'blk': QEMU removed it; use blockdev-mirror to an NBD export/);
+    });
+
+    it('a removed value, inside a list of objects', () => {
+      expect(() => typedLater('migrate-set-capabilities capabilities.0.capability=compress capabilities.0.state=on')).toThrow(
+        /'capabilities\.0\.capability': QEMU removed the value "compress"; use the multifd capability with multifd-compression/,
+      );
+    });
+
+    it('a deprecated value of a union\'s tag, said once', () => {
+      const warnings: string[] = [];
+      typedLater('chardev-add id=m backend.type=memory backend.data.size=4096', warnings);
+      expect(warnings).toEqual(["value 'memory' of 'backend.type' is deprecated: it may go away in a later QEMU; use backend.type=ringbuf"]);
+    });
+
+    it('a typo is still a typo', () => {
+      expect(() => typedLater('migrate uri=exec:true detatch=on')).toThrow(/unknown argument 'detatch': did you mean detach\?/);
+    });
   });
 
   it('takes on/off/yes/no/true/false for bool, through a flat union (blockdev-add driver=null-co)', () => {
