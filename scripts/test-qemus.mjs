@@ -9,7 +9,8 @@
 // that start the CLI, against the first QEMU, with QMPSH_TEST_BIN naming the
 // file (test/helpers/run-cli.ts).
 //
-//   QMPSH_TEST_QEMUS=/path/a:/path/b   the QEMU binaries to test against (the first runs everything)
+//   QMPSH_TEST_QEMUS=/path/a:/path/b   the QEMU binaries to test against (the first runs everything,
+//                                      each other one every test file that starts a QEMU)
 //   QMPSH_TEST_SINGLE=0                no single-file run
 //   CI=true                            a missing QEMU 10.0 fails the run instead of being skipped
 import { spawn, spawnSync } from 'node:child_process';
@@ -21,7 +22,16 @@ import { fileURLToPath } from 'node:url';
 const QEMU10 = process.env.QMPSH_QEMU10_PREFIX
   ? `${process.env.QMPSH_QEMU10_PREFIX}/bin/qemu-system-x86_64`
   : '/opt/qmpsh/qemu-10.0/bin/qemu-system-x86_64';
-const QEMU_TESTS = ['test/cli', 'test/integration', 'test/repl', 'test/hardening'];
+const testFiles = (dirs) =>
+  dirs.flatMap((d) => readdirSync(d, { recursive: true }).map((f) => join(d, String(f)))).filter((f) => f.endsWith('.test.ts')).sort();
+// What another QEMU version runs: every test file that starts a QEMU (through
+// test/helpers/qemu.ts or guest.ts), but those that start every version at
+// once themselves (marked `qmpsh-test: every-qemu`, run by the first run only).
+// A file that talks to scripted peers only would test the same thing twice.
+const QEMU_TESTS = testFiles(['test/cli', 'test/integration', 'test/repl', 'test/hardening']).filter((f) => {
+  const text = readFileSync(f, 'utf8');
+  return /helpers\/(qemu|guest)\.js/.test(text) && !text.includes('qmpsh-test: every-qemu');
+});
 // What the single file is tested with: test/cli, test/repl, and every other
 // test file that starts the CLI as a process (through test/helpers/run-cli.ts).
 const SINGLE_FILE_TESTS = [
@@ -78,7 +88,8 @@ function run({ binary, version, label, files, env }) {
     // Like /tmp itself: the permission test runs a copy of qmpsh as nobody from here.
     chmodSync(own, 0o1777);
     const child = spawn(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...files], {
-      env: { ...process.env, ...env, QMPSH_TEST_QEMU: binary, TMPDIR: own },
+      // QMPSH_TEST_QEMUS: every version, for the tests that start them all at once.
+      env: { ...process.env, ...env, QMPSH_TEST_QEMU: binary, QMPSH_TEST_QEMUS: binaries.join(':'), TMPDIR: own },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let log = '';

@@ -10,13 +10,13 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, holdMonitor, QEMU10_BIN, QEMU_BINARY, requireQemu } from '../helpers/qemu.js';
+import { freePort, holdMonitor, QEMU_BINARY, requireQemu, storageDaemonOf } from '../helpers/qemu.js';
 import { CLI, runCli } from '../helpers/run-cli.js';
 import { startSshd } from '../helpers/sshd.js';
 import { requireTmux, Tmux } from '../helpers/tmux.js';
 
 const TAG = `${process.pid}${Math.random().toString(36).slice(2, 6)}`;
-const QSD = QEMU_BINARY.startsWith(QEMU10_BIN) ? `${QEMU10_BIN}/qemu-storage-daemon` : '/usr/bin/qemu-storage-daemon';
+const QSD = storageDaemonOf(QEMU_BINARY) ?? '/usr/bin/qemu-storage-daemon';
 
 let dir: string;
 let tcpPort: number;

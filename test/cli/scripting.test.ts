@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCli } from '../helpers/cli-child.js';
-import { startQemu, type Qemu } from '../helpers/qemu.js';
+import { QEMU_BINARY, startQemu, type Qemu } from '../helpers/qemu.js';
 import { CLI_SHELL, runCli } from '../helpers/run-cli.js';
 
 let qemu: Qemu;
@@ -289,7 +289,7 @@ describe('connecting', () => {
     const pending = runCli([sock, '--wait-socket', '10', 'query-status']);
     await new Promise((r) => setTimeout(r, 1000));
     const { spawn: spawnQemu } = await import('node:child_process');
-    const late = spawnQemu('qemu-system-x86_64', ['-M', 'none', '-nodefaults', '-display', 'none', '-qmp', `unix:${sock},server=on,wait=off`], { stdio: 'ignore' });
+    const late = spawnQemu(QEMU_BINARY, ['-M', 'none', '-nodefaults', '-display', 'none', '-qmp', `unix:${sock},server=on,wait=off`], { stdio: 'ignore' });
     try {
       const r = await pending;
       expect(r.code).toBe(0);

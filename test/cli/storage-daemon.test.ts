@@ -7,11 +7,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { QEMU10_BIN } from '../helpers/qemu.js';
+import { storageDaemonOf, TEST_QEMUS } from '../helpers/qemu.js';
 import { runCli } from '../helpers/run-cli.js';
 
-const QEMU10 = `${QEMU10_BIN}/qemu-storage-daemon`;
-const DAEMONS = ['/usr/bin/qemu-storage-daemon', QEMU10];
+// The daemon of each QEMU under test (npm test names them all in
+// QMPSH_TEST_QEMUS): this file is run once, not once per version.
+// qmpsh-test: every-qemu
+const DAEMONS = TEST_QEMUS.map((binary) => ({ binary, daemon: storageDaemonOf(binary) }));
 
 const started: Array<{ proc: ChildProcess; dir: string }> = [];
 afterAll(() => {
@@ -21,8 +23,8 @@ afterAll(() => {
   }
 });
 
-async function storageDaemon(binary: string): Promise<string> {
-  if (!existsSync(binary)) throw new Error(`${binary} is needed: scripts/install-deps.sh installs it`);
+async function storageDaemon(emulator: string, binary: string | undefined): Promise<string> {
+  if (!binary) throw new Error(`no qemu-storage-daemon beside ${emulator} (nor in its storage-daemon/): scripts/install-deps.sh installs Debian's`);
   const dir = mkdtempSync(join(tmpdir(), 'qmpsh-qsd-'));
   const sock = join(dir, 'qsd.sock');
   const proc = spawn(binary, ['--chardev', `socket,id=m,path=${sock},server=on,wait=off`, '--monitor', 'chardev=m'], {
@@ -33,9 +35,9 @@ async function storageDaemon(binary: string): Promise<string> {
   return sock;
 }
 
-describe.each(DAEMONS)('qemu-storage-daemon %s', (binary) => {
+describe.each(DAEMONS)('qemu-storage-daemon of $binary', ({ binary, daemon }) => {
   it('answers and types arguments by its own schema', async () => {
-    const sock = await storageDaemon(binary);
+    const sock = await storageDaemon(binary, daemon);
     // Its own cache: a storage daemon greets with the same version and package
     // as the system emulator of its build, and the schema cache is keyed by those.
     const env = { XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'qmpsh-c-')) };

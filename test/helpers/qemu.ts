@@ -7,12 +7,39 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const QEMU_BINARY = process.env.QMPSH_TEST_QEMU ?? 'qemu-system-x86_64';
 
 /** Where scripts/install-qemu10.sh puts QEMU 10.0's wrappers (qemu-system-x86_64, qemu-storage-daemon). */
 export const QEMU10_BIN = `${process.env.QMPSH_QEMU10_PREFIX ?? '/opt/qmpsh/qemu-10.0'}/bin`;
+
+/**
+ * Every QEMU under test, for the tests that start several versions at once:
+ * QMPSH_TEST_QEMUS (a:b, as npm test sets it), else this run's QEMU and 10.0
+ * when it is installed. Never a version number: each test asks the QEMU.
+ */
+export const TEST_QEMUS: string[] = process.env.QMPSH_TEST_QEMUS?.split(':').filter(Boolean) ??
+  [QEMU_BINARY, ...(existsSync(`${QEMU10_BIN}/qemu-system-x86_64`) && !QEMU_BINARY.startsWith(QEMU10_BIN) ? [`${QEMU10_BIN}/qemu-system-x86_64`] : [])];
+
+/** BINARY as a path: a bare name is looked up in $PATH. */
+function resolveBinary(binary: string): string {
+  if (binary.includes('/')) return binary;
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (dir && existsSync(join(dir, binary))) return join(dir, binary);
+  }
+  return binary;
+}
+
+/**
+ * The qemu-storage-daemon of the same build as the emulator BINARY: beside it
+ * (an installed QEMU, install-qemu10.sh's wrappers), or in storage-daemon/
+ * under it (a QEMU build tree). Undefined when there is none.
+ */
+export function storageDaemonOf(binary: string): string | undefined {
+  const dir = dirname(resolveBinary(binary));
+  return [join(dir, 'qemu-storage-daemon'), join(dir, 'storage-daemon', 'qemu-storage-daemon')].find((p) => existsSync(p));
+}
 
 export interface QemuOptions {
   /** Extra monitors: 'plain' (-qmp) or 'pretty' (-mon pretty=on), each on its own socket. */
