@@ -109,6 +109,18 @@ describe('each QEMU by its own schema', () => {
     }
   });
 
+  it('an argument a QEMU removed names its replacement; one it has is typed and sent', async () => {
+    for (const q of qemus) {
+      const has = argumentsOf(await schemaOf(q), 'migrate-set-parameters').includes('compress-level');
+      const r = await runCli([q.sock, 'migrate-set-parameters', 'compress-level=1']);
+      if (has) expect(r.code, r.stderr).toBe(0);
+      else {
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(/unknown argument 'compress-level': QEMU removed it; use multifd-compression/);
+      }
+    }
+  });
+
   it('a typo suggests the closest command first', async () => {
     for (const q of qemus) {
       const r = await runCli([q.sock, 'query-stauts']);
