@@ -35,7 +35,8 @@ chmod 755 "$work"
 # ("Only modules from the same build can be loaded") as soon as something loads
 # every module, e.g. qom-list-types.
 packages=(qemu-system-x86 qemu-system-common qemu-system-data qemu-utils qemu-system-modules-opengl qemu-system-modules-spice)
-(cd "$work" && $SUDO apt-get download -qq "${packages[@]/%//bookworm-backports}" 2>/dev/null)
+(cd "$work" && $SUDO apt-get download -qq "${packages[@]/%//bookworm-backports}") ||
+  { echo "install-qemu10.sh: could not download QEMU 10.0 from bookworm-backports (${packages[*]}): is deb.debian.org reachable?" >&2; exit 1; }
 # Their libraries, from Debian 12 (not QEMU's own packages: those stay 7.2).
 deps=$(for deb in "$work"/*.deb; do dpkg-deb -f "$deb" Depends; done |
   tr ',' '\n' | sed -E 's/^ *//; s/ *\(.*//; s/ *\|.*//' | grep -Ev '^(qemu-|seabios|ipxe|$)' | sort -u)
