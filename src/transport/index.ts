@@ -91,12 +91,23 @@ async function connectSsh(address: Extract<Address, { kind: 'ssh' }>, options: C
   // Loaded only for ssh:// targets: it brings node:child_process, which a local one-shot need not pay for.
   const { describeSshFailure, diagnoseRemoteSocket, openSshTunnel } = await import('./ssh.js');
   const tunnel = await openSshTunnel(address, options.timeoutMs ?? 0, options);
+  // ssh closes a forwarded connection at once when the remote socket cannot
+  // be opened: seen as the connection closing before anything came, or (Bun,
+  // the single file) as the local connect itself failing with ECONNRESET.
+  // Either way the reason is on the remote side: find it out.
+  const why = async (error: unknown): Promise<unknown> => {
+    const said = tunnel.stderr();
+    if (/open failed|connect failed/i.test(said)) return describeSshFailure(address, said);
+    return (await diagnoseRemoteSocket(address)) ?? error;
+  };
   let inner: Transport;
   try {
     inner = await connectTransport({ kind: 'unix', path: tunnel.localPath }, options);
   } catch (err) {
+    const reset = err instanceof ConnectError && (err.syscallCode === 'ECONNRESET' || err.syscallCode === 'EPIPE');
+    const reason = reset ? await why(err) : err;
     tunnel.close();
-    throw err;
+    throw reason;
   }
   const outer: Transport = {
     write: (data) => inner.write(data),
@@ -115,16 +126,15 @@ async function connectSsh(address: Extract<Address, { kind: 'ssh' }>, options: C
     outer.onData(chunk);
   };
   inner.onClose = (error) => {
-    const said = tunnel.stderr();
-    tunnel.close();
-    if (/open failed|connect failed/i.test(said)) {
-      outer.onClose(describeSshFailure(address, said));
-    } else if (!received) {
-      // ssh closes our end when the remote socket cannot be opened: find out why.
-      void diagnoseRemoteSocket(address).then((why) => outer.onClose(why ?? error));
-    } else {
+    if (received) {
+      tunnel.close();
       outer.onClose(error);
+      return;
     }
+    void why(error).then((reason) => {
+      tunnel.close();
+      outer.onClose(reason as typeof error);
+    });
   };
   return outer;
 }
