@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { storageDaemonOf, TEST_QEMUS } from '../helpers/qemu.js';
+import { startQemu, storageDaemonOf, TEST_QEMUS } from '../helpers/qemu.js';
 import { runCli } from '../helpers/run-cli.js';
 
 // The daemon of each QEMU under test (npm test names them all in
@@ -38,9 +38,18 @@ async function storageDaemon(emulator: string, binary: string | undefined): Prom
 describe.each(DAEMONS)('qemu-storage-daemon of $binary', ({ binary, daemon }) => {
   it('answers and types arguments by its own schema', async () => {
     const sock = await storageDaemon(binary, daemon);
-    // Its own cache: a storage daemon greets with the same version and package
-    // as the system emulator of its build, and the schema cache is keyed by those.
+    // One cache with the emulator of its build, which greets exactly as the
+    // daemon does (version and package): qmpsh must not take one's schema for
+    // the other's, whichever it met first.
     const env = { XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'qmpsh-c-')) };
+    const emulator = await startQemu({ binary });
+    try {
+      expect((await runCli([emulator.sock, 'migrate-set-parameters', 'max-bandwidth=1000000'], { env })).code).toBe(0);
+      const greetings = await Promise.all([emulator.sock, sock].map(async (s) => JSON.parse((await runCli([s, 'query-version'], { env })).stdout)));
+      expect(greetings[1]).toEqual(greetings[0]);
+    } finally {
+      await emulator.stop();
+    }
     const version = await runCli([sock, 'query-version'], { env });
     expect(version.code, version.stderr).toBe(0);
     expect(JSON.parse(version.stdout).qemu.major).toBeGreaterThanOrEqual(7);
@@ -50,5 +59,16 @@ describe.each(DAEMONS)('qemu-storage-daemon of $binary', ({ binary, daemon }) =>
     const status = await runCli([sock, 'query-status'], { env });
     expect(status.code).toBe(2);
     expect(status.stderr).toMatch(/unknown command 'query-status'/);
+    // --describe lists the daemon's own commands, not its emulator's.
+    const listed = await runCli([sock, '--describe'], { env });
+    expect(listed.stdout).toMatch(/blockdev-add/);
+    expect(listed.stdout).not.toMatch(/^\s*(query-status|stop|migrate)\b/m);
+    // Back on an emulator of the build, after the daemon: its own schema again.
+    const again = await startQemu({ binary });
+    try {
+      expect((await runCli([again.sock, 'query-status'], { env })).code).toBe(0);
+    } finally {
+      await again.stop();
+    }
   });
 });

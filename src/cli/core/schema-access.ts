@@ -33,11 +33,11 @@ export class SchemaAccess {
   /** The live schema, once it is in: from then on it answers everything. */
   private live: Schema | undefined;
   private liveEntries: SchemaEntry[] | undefined;
-  private commandIndex: Schema | undefined;
-  private indexRead = false;
+  /** Looked for once: absent stays absent for this session. */
+  private commandIndex: Promise<Schema | undefined> | undefined;
   private readonly slices = new Map<string, Schema | undefined>();
   private readonly dir = schemaCacheDir();
-  private cacheKey: string | null | undefined;
+  private cacheKey: Promise<string | undefined> | undefined;
   /** A cached file was malformed: the schema comes from QEMU, and the cache is written anew. */
   private cacheBad = false;
   /** Why the schema could not be had (a timeout, a lost connection, a bad reply). */
@@ -54,14 +54,34 @@ export class SchemaAccess {
     },
   ) {}
 
-  /** The cache's key for this peer; undefined when its greeting gives none (then nothing is cached). */
-  private get key(): string | undefined {
-    if (this.cacheKey === undefined) this.cacheKey = schemaKey(this.client.greeting) ?? null;
-    return this.cacheKey ?? undefined;
+  /**
+   * The cache's key for this peer; undefined when its greeting gives none
+   * (then nothing is cached). Its command names are part of it, asked once
+   * (query-commands: 6 KB, well under a millisecond): a storage daemon, or
+   * another emulator of the same build, greets as this QEMU does and must
+   * not be typed by its schema. A peer without query-commands is keyed by
+   * its greeting alone; a lost connection or a timeout is that error.
+   */
+  private key(): Promise<string | undefined> {
+    this.cacheKey ??= (async () => {
+      if (this.options.schemaless || schemaKey(this.client.greeting) === undefined) return undefined;
+      let names: string[] | undefined;
+      try {
+        const listed = await this.client.execute('query-commands', undefined, { internal: true });
+        if (Array.isArray(listed)) {
+          names = listed.map((c) => (c && typeof c === 'object' && !Array.isArray(c) ? (c as { name?: unknown }).name : undefined))
+            .filter((n): n is string => typeof n === 'string');
+        }
+      } catch (err) {
+        if (!(err instanceof CommandError)) throw err;
+      }
+      return schemaKey(this.client.greeting, names);
+    })();
+    return this.cacheKey;
   }
 
-  private readCache(part: Parameters<typeof readCachedSchema>[2]): Schema | undefined {
-    const key = this.key;
+  private async readCache(part: Parameters<typeof readCachedSchema>[2]): Promise<Schema | undefined> {
+    const key = await this.key();
     if (key === undefined || this.cacheBad) return undefined;
     const read: CacheRead = readCachedSchema(this.dir, key, part);
     if (read === 'malformed') {
@@ -76,7 +96,7 @@ export class SchemaAccess {
   full(): Promise<Schema | undefined> {
     this.fullSchema ??= (async () => {
       if (this.options.schemaless) return undefined;
-      return this.readCache('full') ?? (await this.liveOnce());
+      return (await this.readCache('full')) ?? (await this.liveOnce());
     })();
     return this.fullSchema;
   }
@@ -94,7 +114,7 @@ export class SchemaAccess {
         if (!schema) throw new Error('the reply is not a valid schema');
         this.liveEntries = value as unknown as SchemaEntry[];
         // Rewritten if it differs (or is malformed: then whatever it says).
-        this.writeCache({ unlessSame: !this.cacheBad });
+        await this.writeCache({ unlessSame: !this.cacheBad });
         this.live = schema;
         this.fullSchema = Promise.resolve(schema);
         return schema;
@@ -107,19 +127,16 @@ export class SchemaAccess {
     return this.liveSchema;
   }
 
-  private writeCache(options: { unlessSame: boolean }): void {
-    const key = this.key;
+  private async writeCache(options: { unlessSame: boolean }): Promise<void> {
+    const key = await this.key();
     if (key !== undefined && this.liveEntries) writeCachedSchema(this.dir, key, this.liveEntries, options);
   }
 
   /** Enough to check command names: the small index if cached, else the whole schema. */
   async commands(): Promise<Schema | undefined> {
     if (this.live) return this.live;
-    if (!this.indexRead) {
-      this.indexRead = true; // looked for once: absent stays absent for this session
-      this.commandIndex = this.readCache('commands');
-    }
-    return this.commandIndex ?? this.full();
+    this.commandIndex ??= this.readCache('commands');
+    return (await this.commandIndex) ?? this.full();
   }
 
   /** The request to send for a call: checked and typed by the schema, or as typed. */
@@ -216,7 +233,7 @@ export class SchemaAccess {
     }
     const result = work(live, this.options.warn);
     // The cache refused what QEMU takes: some file of it is wrong, whatever the whole schema's file says.
-    this.writeCache({ unlessSame: false });
+    await this.writeCache({ unlessSame: false });
     return result;
   }
 
@@ -226,7 +243,7 @@ export class SchemaAccess {
     if (this.live) return this.live;
     if (!index?.command(name)) return undefined; // let the full schema (or its absence) speak
     // A script repeats its commands: read each command's file once.
-    if (!this.slices.has(name)) this.slices.set(name, this.readCache({ command: name }));
+    if (!this.slices.has(name)) this.slices.set(name, await this.readCache({ command: name }));
     return this.slices.get(name);
   }
 }
