@@ -175,6 +175,20 @@ describe('globs have the shell\'s meaning', () => {
       expect(JSON.parse(r.stdout)).toMatchObject({ status: 'running' });
     }
   });
+  it('backslash escapes without a glob mean the name the shell would make of them', async () => {
+    const r = await runCli([join(dir, 'vm\\[1\\].qmp'), 'query-status']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'running' });
+  });
+  it('a glob is a target wherever it stands among them; completion agrees with parsing', async () => {
+    for (const words of [['./a.qmp', '[b].qmp'], ['[b].qmp', './a.qmp'], ['./a.qmp', 'b.qmp']]) {
+      const r = await runCli([...words, 'query-status'], { cwd: dir });
+      expect(r.code, `${words}: ${r.stderr}`).toBe(0);
+      expect(lines(r.stdout).map((l) => l.target).sort(), String(words)).toEqual(['./a.qmp', 'b.qmp']);
+      const c = await runCli(['--_complete', `qmpsh ${words.join(' ')} query-sta`], { cwd: dir });
+      expect(c.stdout.split('\n'), String(words)).toContain('query-status');
+    }
+  });
   it('a glob that matches nothing is that target\'s error', async () => {
     const r = await runCli([join(dir, 'zz*.qmp'), 'query-status']);
     expect(r.code).toBe(2);

@@ -13,7 +13,7 @@ import { tokenize } from '../../shell/tokenize.js';
 import { parseSshTarget } from '../../transport/ssh.js';
 import { SchemaAccess } from '../core/schema-access.js';
 import { OPTIONS, optionFor } from '../options/table.js';
-import { looksLikeTarget } from '../options/targets.js';
+import { expandTargets, isGlobTarget, isTargetWord, looksLikeTarget } from '../options/targets.js';
 import { SchemaArgumentCompleter } from './arguments.js';
 import { DevicePropertyCache } from './device-properties.js';
 
@@ -77,11 +77,11 @@ async function candidates(line: string, env: NodeJS.ProcessEnv = process.env): P
   if (atName && !wrap && (positionals.length === 0 || positionals.every(looksLikeTarget))) {
     return (await vmNames(atName[1])).map((n) => `${atName[1] ?? ''}@${n}`).filter((c) => c.startsWith(partial));
   }
-  const hasTarget = positionals.length > 0 && !(env.QMPSH_TARGET && !looksLikeTarget(positionals[0] as string));
+  const hasTarget = positionals.length > 0 && !(env.QMPSH_TARGET && !isTargetWord(positionals[0] as string));
   const target = hasTarget ? (positionals.shift() as string) : env.QMPSH_TARGET;
   if (!target) return wrap ? [] : ['__files__'];
   // More targets (fan-out) may follow the first one.
-  while (positionals.length > 0 && looksLikeTarget(positionals[0] as string) && !(positionals[0] as string).includes('=')) positionals.shift();
+  while (positionals.length > 0 && isTargetWord(positionals[0] as string)) positionals.shift();
   if (positionals.length === 0 && !previousSpec && !wrap && (partial.includes('/') || partial.startsWith('.'))) return ['__files__'];
   const command = positionals.shift();
   return onTarget(await addressOfTarget(target), async (schema, devices) => {
@@ -110,6 +110,11 @@ function wordsOf(line: string): string[] {
 
 /** `@NAME` -> its monitor's address; anything else as it is. */
 async function addressOfTarget(target: string): Promise<string> {
+  // A glob asks the first socket it names (the one fan-out would take first).
+  if (isGlobTarget(target) && !target.startsWith('@') && !target.startsWith('ssh://')) {
+    const [first] = expandTargets([target]);
+    return first && !first.missing ? first.address : target;
+  }
   if (!target.startsWith('@') && !target.includes('/@')) return target;
   const { isNameTarget, listings, resolveName } = await import('../core/names.js');
   if (!isNameTarget(target)) return target;

@@ -31,18 +31,33 @@ export function isSocket(word: string): boolean {
   }
 }
 
-/** A word that is a target, not a command or an argument. */
-function isTargetWord(word: string): boolean {
-  return (looksLikeTarget(word) && !/^[^/]*=/.test(word)) || isSocket(word);
+/**
+ * A word that is a target, not a command or an argument, wherever it stands
+ * among the targets (parsing and completion ask this same question): one
+ * that looks like an address, an existing socket, or a glob (`[bc].qmp`:
+ * no QMP command name holds `*`, `?` or `[`). Never a key=value word or JSON.
+ */
+export function isTargetWord(word: string): boolean {
+  if (word.startsWith('{') || /^[^/]*=/.test(word)) return false;
+  return looksLikeTarget(word) || isSocket(word) || hasGlob(word);
 }
 
-/** A target that names several sockets (fan-out), not one. */
+/** A target that names several sockets (fan-out), not one. A path that exists is itself, literally. */
 export function isGlobTarget(target: string): boolean {
   if (target.startsWith('unix:') || target.startsWith('tcp:') || target.startsWith('listen:')) return false;
   if (target.startsWith('@')) return hasGlob(target.slice(1));
   if (target.startsWith('ssh://')) return hasGlob(parseSshTarget(target)?.path ?? '');
   if (!hasGlob(target)) return false;
   return !exists(target);
+}
+
+/**
+ * A path with backslash escapes and no glob (`vm\[1\].qmp`) means what the
+ * shell would make of it, `vm[1].qmp`, unless a file of that very name exists.
+ */
+function unescapedTarget(target: string): string {
+  if (!target.includes('\\') || /^[a-z]+:/.test(target) || target.startsWith('@') || hasGlob(target) || exists(target)) return target;
+  return target.replace(/\\(.?)/gsu, '$1');
 }
 
 function exists(path: string): boolean {
@@ -62,14 +77,14 @@ function exists(path: string): boolean {
 export function resolveTargets(words: readonly string[], env: NodeJS.ProcessEnv): { targets: string[]; rest: string[] } {
   const fallback = env.QMPSH_TARGET;
   const [first] = words;
-  if (first === undefined || (fallback && !looksLikeTarget(first) && !isSocket(first))) {
+  if (first === undefined || (fallback && !isTargetWord(first))) {
     if (!fallback) throw new UsageError('no TARGET given: name a QMP socket (or host:port), or set QMPSH_TARGET');
     return { targets: [fallback], rest: [...words] };
   }
   // More targets may follow the first (fan-out): words that look like targets, not key=value.
   let i = 1;
   while (i < words.length && isTargetWord(words[i] as string)) i++;
-  return { targets: words.slice(0, i), rest: words.slice(i) };
+  return { targets: words.slice(0, i).map(unescapedTarget), rest: words.slice(i) };
 }
 
 export interface ExpandedTarget {
