@@ -79,7 +79,7 @@ async function peer(options: PeerOptions): Promise<FakeServer> {
         c.reply(req, req.execute === 'query-commands' && options.commands ? options.commands : {});
       }
     },
-    { schema: options.schema },
+    { schema: options.schema, commands: options.commands !== undefined },
   );
   servers.push(server);
   return server;
@@ -117,7 +117,7 @@ describe('paths from the wire', () => {
     const r = await runCli([server.path, 'query-status'], { env: { XDG_CACHE_HOME: home } });
     expect(r.code).toBe(0);
     expect(tree(box).filter((f) => !f.startsWith('cache/qmpsh/'))).toEqual(['cache', 'cache/qmpsh']);
-    expect(readdirSync(dir).filter((f) => f.startsWith('schema-')).every((f) => /^schema-7\.2\.0-[0-9a-f]{8}(\.commands\.json|\.json|\.d)$/.test(f))).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.startsWith('schema-')).every((f) => /^schema-7\.2\.0-[0-9a-f]{8}-[0-9a-f]{8}(\.commands\.json|\.json|\.d)$/.test(f))).toBe(true);
   });
 
   it('command names that could be paths get hashed file names, and their slices are used', async () => {
