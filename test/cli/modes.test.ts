@@ -5,6 +5,7 @@
  * target. Globs have the shell's meaning.
  */
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -136,6 +137,31 @@ describe('the modes that span several targets', () => {
     const out = lines(r.stdout);
     expect(new Set(out.map((l) => l.target))).toEqual(new Set([a.sock, b.sock]));
     for (const l of out) expect(l).toMatchObject({ jobs: [], migration: expect.any(Object) });
+  });
+
+  it('--jobs: a target that is missing or busy is its own error line; the summary and the worst exit code as every fan-out', async () => {
+    // QEMU serves one client per monitor: holding a's second one makes it busy.
+    const held = connect(a.sockets[1] as string);
+    await new Promise((resolve) => held.once('connect', resolve));
+    try {
+      const missing = '/nonexistent/vm.qmp';
+      const r = await runCli([a.sock, a.sockets[1] as string, missing, '--jobs', '--until-done', '--connect-timeout', '1']);
+      expect(r.code, r.stderr).toBe(3);
+      const out = lines(r.stdout);
+      expect(out.find((l) => l.target === missing)).toMatchObject({ error: { code: 'QMP_CONNECT_FAILED' } });
+      expect(out.find((l) => l.target === a.sockets[1])).toMatchObject({ error: { code: 'QMP_MONITOR_BUSY' } });
+      expect(out.find((l) => l.target === a.sock)).toMatchObject({ jobs: [], migration: expect.any(Object) });
+      for (const l of out) expect(l.error === undefined || l.jobs === undefined).toBe(true);
+      expect(r.stderr.trimEnd().split('\n').at(-1)).toBe(
+        `qmpsh: 1 of 3 targets succeeded; failed: ${a.sockets[1]} (QMP_MONITOR_BUSY), ${missing} (QMP_CONNECT_FAILED)`,
+      );
+    } finally {
+      held.destroy();
+    }
+    // One target: that failure is the error, as before.
+    const one = await runCli(['/nonexistent/vm.qmp', '--jobs', '--until-done']);
+    expect(one.code).toBe(3);
+    expect(one.stderr).toMatch(/^qmpsh: no socket at \/nonexistent\/vm\.qmp/);
   });
 
   it('--wait-event with --read-only refuses a command for every target, before any is touched', async () => {

@@ -18,10 +18,9 @@ import type { EventMessage } from '../../protocol/messages.js';
 import { parseStatement } from '../../shell/line.js';
 import { actionOfStatement, fillPlaceholders, hasPlaceholders, type Action, type Placeholders } from '../core/action.js';
 import { internal } from '../core/internal.js';
-import { exitCodeFor } from '../core/exit-codes.js';
+import { errorJson, reportFanOut } from '../core/fanout-report.js';
 import { check, send, type Sent } from '../core/gate.js';
 import { messageWithHint } from '../core/hints.js';
-import { runEnd } from '../core/interrupt.js';
 import { openScript, readLines, readStatements, type NumberedStatement } from '../core/lines.js';
 import { withSession, type CliSession, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
@@ -57,12 +56,9 @@ export async function runFanOut(mode: Mode, words: readonly string[], parallel: 
 async function fanOut(mode: Mode, targets: ExpandedTarget[], script: NumberedStatement[] | undefined, parallel: number, rt: Runtime): Promise<void> {
   const { io } = rt;
   if (mode.kind === 'jobs') {
-    const unreachable = targets.find((t) => t.error);
-    if (unreachable?.error) throw unreachable.error;
-    const missing = targets.find((t) => t.missing);
-    if (missing) throw new UsageError(`no socket matches ${missing.target}`);
+    // One view of every target at once (a table, or snapshots): the view reports each target's failure itself.
     const { runJobsView } = await import('./jobs.js');
-    return runJobsView(mode, rt, targets);
+    return runJobsView(mode, rt, targets, true);
   }
   const results: Array<Result | undefined> = new Array(targets.length);
   const table = mode.kind === 'oneshot' && mode.format.table;
@@ -97,16 +93,7 @@ async function fanOut(mode: Mode, targets: ExpandedTarget[], script: NumberedSta
       ),
     );
   }
-  const failed = done.filter((r) => !r.ok);
-  // The reader of stdout went away: every target stopped for that, and nobody asked for a summary.
-  if (runEnd()?.kind === 'stdout-closed') return;
-  // The summary comes after every block, also on a terminal shared by both streams.
-  await io.flush();
-  io.err(
-    `${io.errPaint.dim('qmpsh:')} ${done.length - failed.length} of ${done.length} targets succeeded` +
-      (failed.length ? `; failed: ${failed.map((r) => `${r.target} (${r.error?.code ?? 'error'})`).join(', ')}` : ''),
-  );
-  process.exitCode = Math.max(0, ...failed.map((r) => exitCodeFor(r.error)));
+  await reportFanOut(io, done.map((r) => ({ target: r.target, error: r.ok ? undefined : r.error })));
 }
 
 function jsonOf(mode: Mode): boolean {
@@ -218,12 +205,6 @@ function resultOf(target: string, sent: Sent, streamed: boolean): Result {
   return sent.kind === 'qmp'
     ? { target, ok: true, value: sent.value, streamed }
     : { target, ok: true, text: sent.text, streamed };
-}
-
-function errorJson(e: QmpError | undefined): JsonValue {
-  if (!e) return null;
-  const cls = (e as { errorClass?: string }).errorClass;
-  return { code: e.code, ...(cls ? { class: cls, desc: (e as { desc?: string }).desc ?? '' } : {}), message: messageWithHint(e) };
 }
 
 function print(r: Result, blocks: boolean, mode: Mode, io: Io): void {
