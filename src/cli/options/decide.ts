@@ -7,6 +7,7 @@
 import { parseAddress } from '../../address.js';
 import { UsageError } from '../../errors.js';
 import { parseMatch, type EventFilter } from '../../events.js';
+import { FOLLOWED_COMMANDS, followedAfter } from '../../jobs/model.js';
 import { parseCommand, type QmpCall } from '../../shell/parse.js';
 import type { Action } from '../core/action.js';
 import { check } from '../core/read-only.js';
@@ -266,6 +267,8 @@ export function decide(given: Given, positionals: readonly string[], ctx: Decide
     case 'wait': {
       const action = actionOf();
       if (action?.kind !== 'qmp') throw new UsageError('--wait needs a COMMAND that starts a job or a migration');
+      // What a command starts is a fixed list: anything else is refused here, not after connecting.
+      if (!followedAfter(action.call.execute)) refuseWait(action.call.execute);
       mode = { kind, call: action.call, complete: flag('complete'), cancelOnInterrupt: flag('cancel-on-interrupt'), format };
       break;
     }
@@ -291,6 +294,11 @@ export function decide(given: Given, positionals: readonly string[], ctx: Decide
   const action = mode.kind === 'oneshot' || mode.kind === 'wait-event' ? mode.action : mode.kind === 'wait' ? ({ kind: 'qmp', call: mode.call } as Action) : undefined;
   if (action) check(action, common.readOnly);
   return { kind: 'run', mode, targets, common };
+}
+
+/** --wait with a command that starts no job and no migration (also a whole JSON request's "execute"). */
+export function refuseWait(command: string): never {
+  throw new UsageError(`--wait follows the job or migration its COMMAND starts, and '${command}' starts neither: --wait follows ${FOLLOWED_COMMANDS.join(', ')}`);
 }
 
 /** The library's error, said as the option's. */
