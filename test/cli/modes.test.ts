@@ -68,12 +68,24 @@ describe('refused before connecting (exit 2, one line), never ignored', () => {
     [['--agent', '--hmp', 'info status'], /a guest agent has no human monitor/],
     [['--show-secrets', 'query-status'], /--show-secrets applies to what --log and -v show/],
     [['--read-only', '--hmp', 'i 0x60'], /--read-only: refused HMP 'i 0x60'/],
+    [['query-jobs', '--wait'], /'query-jobs' starts neither: --wait follows drive-mirror, .*job-complete, .*migrate$/m],
+    [['/nonexistent/b.qmp', 'query-jobs', '--wait'], /'query-jobs' starts neither/],
+    [['{"execute": "query-status"}', '--wait'], /'query-status' starts neither/],
+    [['constructor', '--wait'], /'constructor' starts neither/],
   ])('%j', async (args, message) => {
     const r = await runCli([NOWHERE, ...args]);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(message);
     expect(r.stderr).toMatch(/^qmpsh: [^\n]+\n$/);
+  });
+
+  it('--wait takes a command that starts a job or a migration, also as a whole JSON request (then it connects)', async () => {
+    for (const command of ['blockdev-backup', '{"execute": "blockdev-backup", "arguments": {"device": "src"}}', 'migrate', 'job-cancel']) {
+      const r = await runCli([NOWHERE, command, '--wait']);
+      expect(r.code, `${command}: ${r.stderr}`).toBe(3);
+      expect(r.stderr).toMatch(/no socket at/);
+    }
   });
 
   it('--completion takes nothing else', async () => {
@@ -129,6 +141,23 @@ describe('the modes that span several targets', () => {
     for (const l of out) expect(l.return).toMatchObject({ id: 'fan1', status: 'concluded', dismissed: true });
     const progress = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     expect(new Set(progress.map((p) => p.target))).toEqual(new Set([a.sock, b.sock]));
+  });
+
+  it('--wait: a target whose job fails, or never starts, is an error line with no "return"', async () => {
+    const never = await runCli([a.sock, b.sock, 'blockdev-backup', 'device=nosuch', 'target=dst', 'sync=full', '--wait']);
+    const failed = await runCli([a.sock, b.sock, 'blockdev-create', 'job-id=fanc', 'options:={"driver":"file","filename":"/nonexistent-dir/x.img","size":1048576}', '--wait']);
+    for (const [r, error] of [
+      [never, { code: 'QMP_COMMAND_ERROR', class: 'GenericError' }],
+      [failed, { code: 'QMP_COMMAND_ERROR', class: 'JobFailed', message: expect.stringMatching(/job fanc: Could not create/) }],
+    ] as const) {
+      expect(r.code, r.stderr).toBe(1);
+      const out = lines(r.stdout);
+      expect(out.map((l) => l.target)).toEqual([a.sock, b.sock]);
+      for (const l of out) {
+        expect(l).toMatchObject({ error });
+        expect(l).not.toHaveProperty('return');
+      }
+    }
   });
 
   it('--jobs: snapshots tagged with their target', async () => {

@@ -163,7 +163,8 @@ async function runOne(mode: Mode, t: ExpandedTarget, script: NumberedStatement[]
       const { followOn } = await import('./wait.js');
       // Several progress lines at once cannot share one spinner: tagged NDJSON on stderr.
       const { progressReporterTagged } = await import('../output/progress.js');
-      let summary: JsonValue = null;
+      // The final state, when the job got that far (shown in a block; an NDJSON line is either return or error).
+      let summary: JsonValue | undefined;
       try {
         await followOn(mode, rt, t.address, progressReporterTagged(io, target), (s) => (summary = s), tag, (session, action) =>
           prepareFor(session, t, action),
@@ -222,7 +223,8 @@ function print(r: Result, blocks: boolean, mode: Mode, io: Io): void {
   }
   if (!blocks) {
     const value = r.text !== undefined ? r.text : r.value;
-    io.out(compactJson(r.ok ? { target: r.target, return: value ?? null } : { target: r.target, ...(r.value !== undefined ? { return: r.value } : {}), error: errorJson(r.error) }));
+    // The NDJSON contract: a line has either "return" or "error", never both.
+    io.out(compactJson(r.ok ? { target: r.target, return: value ?? null } : { target: r.target, error: errorJson(r.error) }));
     return;
   }
   io.out(io.outPaint.bold(`== ${inert(r.target)}`));
