@@ -97,7 +97,16 @@ async function fanOut(mode: Mode, targets: ExpandedTarget[], script: NumberedSta
 }
 
 function jsonOf(mode: Mode): boolean {
-  return 'format' in mode ? mode.format.json : 'json' in mode ? mode.json : false;
+  switch (mode.kind) {
+    case 'oneshot':
+    case 'wait-event':
+      return mode.format.json;
+    case 'batch':
+    case 'jobs':
+      return mode.json;
+    default:
+      return false;
+  }
 }
 
 /** The script, read and checked whole before any target is touched. */

@@ -49,7 +49,8 @@ export type Mode =
   | { kind: 'repl'; pretty: boolean | undefined }
   | { kind: 'events'; filter: EventFilter; count: number | undefined }
   | { kind: 'wait-event'; filter: EventFilter; action: Action | undefined; format: ValueFormat }
-  | { kind: 'wait'; call: QmpCall; complete: boolean; cancelOnInterrupt: boolean; format: ValueFormat }
+  /** No --json: the final state is JSON already, and the wire is --log's and -v's. */
+  | { kind: 'wait'; call: QmpCall; complete: boolean; cancelOnInterrupt: boolean; format: Pick<ValueFormat, 'pretty'> }
   | { kind: 'jobs'; untilDone: boolean; json: boolean }
   | { kind: 'describe'; name: string; /** key=value words: a union's tag (driver=qcow2) picks its variant. */ select: string[] };
 
@@ -180,6 +181,12 @@ export function decide(given: Given, positionals: readonly string[], ctx: Decide
         ? 'batch'
         : 'repl');
 
+  if (kind === 'wait' && given.has('json')) {
+    // Its one reply is not what --wait prints; every poll's reply and event on stdout would bury the final state.
+    throw new UsageError(
+      "--json does not apply to --wait: its final state is JSON already (one line when stdout is not a terminal, or with --compact) and its progress NDJSON on stderr; every message on the wire: --log FILE or -v",
+    );
+  }
   // Every option given must mean something here.
   for (const name of given.keys()) {
     const spec = OPTIONS.find((o) => o.long === name) as OptionSpec;
@@ -269,7 +276,7 @@ export function decide(given: Given, positionals: readonly string[], ctx: Decide
       if (action?.kind !== 'qmp') throw new UsageError('--wait needs a COMMAND that starts a job or a migration');
       // What a command starts is a fixed list: anything else is refused here, not after connecting.
       if (!followedAfter(action.call.execute)) refuseWait(action.call.execute);
-      mode = { kind, call: action.call, complete: flag('complete'), cancelOnInterrupt: flag('cancel-on-interrupt'), format };
+      mode = { kind, call: action.call, complete: flag('complete'), cancelOnInterrupt: flag('cancel-on-interrupt'), format: { pretty: format.pretty } };
       break;
     }
     case 'jobs':

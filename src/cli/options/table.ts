@@ -50,7 +50,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: 'args', value: '<json>', group: 'misc', modes: VALUE_MODES, complete: 'none',
     help: 'arguments as one JSON object (key=value pairs are added to it)' },
   // Output
-  { long: 'json', group: 'output', ps: true, modes: ['oneshot', 'batch', 'events', 'wait-event', 'wait', 'jobs'],
+  { long: 'json', group: 'output', ps: true, modes: ['oneshot', 'batch', 'events', 'wait-event', 'jobs'],
     help: 'every reply and event as received, one JSON object per line (--jobs: NDJSON even on a terminal)' },
   { long: 'pretty', group: 'output', modes: [...VALUE_MODES, 'repl'],
     help: 'indented output even when stdout is not a terminal' },
