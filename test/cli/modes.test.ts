@@ -162,6 +162,21 @@ describe('the modes that span several targets', () => {
     }
   });
 
+  it('--pretty: a block per target, indented, also when stdout is not a terminal', async () => {
+    const r = await runCli([a.sock, b.sock, 'query-status', '--pretty']);
+    expect(r.code, r.stderr).toBe(0);
+    const blocks = r.stdout.split(/^== /m).slice(1);
+    expect(blocks.map((b) => b.split('\n')[0])).toEqual([a.sock, b.sock]);
+    for (const block of blocks) {
+      const value = block.slice(block.indexOf('\n') + 1);
+      expect(value).toMatch(/^{\n  "status": "running",\n/);
+      expect(JSON.parse(value)).toMatchObject({ status: 'running' });
+    }
+    expect(r.stderr).toBe('qmpsh: 2 of 2 targets succeeded\n');
+    // Without it, a pipe gets NDJSON.
+    expect(lines((await runCli([a.sock, b.sock, 'query-status'])).stdout).map((l) => l.target)).toEqual([a.sock, b.sock]);
+  });
+
   it('--jobs: snapshots tagged with their target', async () => {
     const r = await runCli([a.sock, b.sock, '--jobs', '--until-done']);
     expect(r.code, r.stderr).toBe(0);

@@ -7,8 +7,9 @@
  *
  * Output, in the order the targets were given (globs sorted): one NDJSON line
  * per target ({"target", "return"} or {"target", "error"}) when stdout is not
- * a terminal; a readable block per target on a terminal; --table, one row per
- * target. Streams (--events, progress of --wait) are lines tagged with their
+ * a terminal; a readable block per target on a terminal, or with --pretty
+ * anywhere (as one target's --pretty indents off a terminal); --table, one row
+ * per target. Streams (--events, progress of --wait) are lines tagged with their
  * target as they come. A summary line on stderr last; exit 0 only if every
  * target succeeded, else the highest exit code among them.
  */
@@ -62,7 +63,8 @@ async function fanOut(mode: Mode, targets: ExpandedTarget[], script: NumberedSta
   }
   const results: Array<Result | undefined> = new Array(targets.length);
   const table = mode.kind === 'oneshot' && mode.format.table;
-  const blocks = io.stdoutIsTTY && !table && !jsonOf(mode);
+  // A block per target on a terminal, or wherever --pretty asks for indented values; else NDJSON lines.
+  const blocks = !table && !jsonOf(mode) && (io.stdoutIsTTY || prettyOf(mode) === true);
   let printed = 0;
   const printReady = () => {
     if (table) return; // the table needs every row
@@ -107,6 +109,11 @@ function jsonOf(mode: Mode): boolean {
     default:
       return false;
   }
+}
+
+/** --pretty (true) or --compact (false), in the modes that print a value. */
+function prettyOf(mode: Mode): boolean | undefined {
+  return mode.kind === 'oneshot' || mode.kind === 'wait-event' || mode.kind === 'wait' ? mode.format.pretty : undefined;
 }
 
 /** The script, read and checked whole before any target is touched. */

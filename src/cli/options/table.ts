@@ -53,7 +53,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: 'json', group: 'output', ps: true, modes: ['oneshot', 'batch', 'events', 'wait-event', 'jobs'],
     help: 'every reply and event as received, one JSON object per line (--jobs: NDJSON even on a terminal)' },
   { long: 'pretty', group: 'output', modes: [...VALUE_MODES, 'repl'],
-    help: 'indented output even when stdout is not a terminal' },
+    help: 'indented output even when stdout is not a terminal (several targets: a block per target)' },
   { long: 'compact', group: 'output', modes: [...VALUE_MODES, 'repl'], help: 'one-line output even on a terminal' },
   { long: 'table', group: 'output', modes: ['oneshot'], ps: true,
     help: 'the replies as an aligned table, one row per target (one target too); qmpsh ps: a table even when not on a terminal' },
