@@ -72,6 +72,7 @@ describe('refused before connecting (exit 2, one line), never ignored', () => {
     [['/nonexistent/b.qmp', 'query-jobs', '--wait'], /'query-jobs' starts neither/],
     [['{"execute": "query-status"}', '--wait'], /'query-status' starts neither/],
     [['constructor', '--wait'], /'constructor' starts neither/],
+    [['/nonexistent/b.qmp', '--jobs', '--parallel', '1'], /--parallel does not apply to --jobs/],
     [['blockdev-backup', '--wait', '--json'], /--json does not apply to --wait: its final state is JSON already/],
     [['/nonexistent/b.qmp', 'blockdev-backup', '--wait', '--json'], /--json does not apply to --wait/],
   ])('%j', async (args, message) => {

@@ -181,6 +181,9 @@ export function decide(given: Given, positionals: readonly string[], ctx: Decide
         ? 'batch'
         : 'repl');
 
+  if (kind === 'jobs' && given.has('parallel')) {
+    throw new UsageError('--parallel does not apply to --jobs: its view holds every target\'s monitor at once, for as long as it runs');
+  }
   if (kind === 'wait' && given.has('json')) {
     // Its one reply is not what --wait prints; every poll's reply and event on stdout would bury the final state.
     throw new UsageError(
