@@ -67,6 +67,19 @@ export const TAKES_AUTO_DISMISS = new Set(['drive-mirror', 'blockdev-mirror', 'd
 /** The job-* family: they act on an existing job named by `id`. */
 export const JOB_VERBS = new Set(['job-pause', 'job-resume', 'job-cancel', 'job-complete', 'job-dismiss', 'job-finalize']);
 
+/**
+ * What a command starts (or acts on) that can be followed to its end: a job
+ * (JOB_COMMANDS, JOB_VERBS), a migration (`migrate`), or nothing.
+ */
+export function followedAfter(command: string): 'job' | 'migration' | undefined {
+  if (command === 'migrate') return 'migration';
+  // Own keys only: `constructor` starts no job.
+  return Object.hasOwn(JOB_COMMANDS, command) || JOB_VERBS.has(command) ? 'job' : undefined;
+}
+
+/** Every command followedAfter() knows, for messages and docs. */
+export const FOLLOWED_COMMANDS: readonly string[] = [...Object.keys(JOB_COMMANDS), ...JOB_VERBS, 'migrate'];
+
 /** Progress: an exponentially weighted rate and the ETA it gives. Pure. */
 export class RateTracker {
   private last: { at: number; done: number } | undefined;

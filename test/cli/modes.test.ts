@@ -5,6 +5,7 @@
  * target. Globs have the shell's meaning.
  */
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,12 +68,27 @@ describe('refused before connecting (exit 2, one line), never ignored', () => {
     [['--agent', '--hmp', 'info status'], /a guest agent has no human monitor/],
     [['--show-secrets', 'query-status'], /--show-secrets applies to what --log and -v show/],
     [['--read-only', '--hmp', 'i 0x60'], /--read-only: refused HMP 'i 0x60'/],
+    [['query-jobs', '--wait'], /'query-jobs' starts neither: --wait follows drive-mirror, .*job-complete, .*migrate$/m],
+    [['/nonexistent/b.qmp', 'query-jobs', '--wait'], /'query-jobs' starts neither/],
+    [['{"execute": "query-status"}', '--wait'], /'query-status' starts neither/],
+    [['constructor', '--wait'], /'constructor' starts neither/],
+    [['/nonexistent/b.qmp', '--jobs', '--parallel', '1'], /--parallel does not apply to --jobs/],
+    [['blockdev-backup', '--wait', '--json'], /--json does not apply to --wait: its final state is JSON already/],
+    [['/nonexistent/b.qmp', 'blockdev-backup', '--wait', '--json'], /--json does not apply to --wait/],
   ])('%j', async (args, message) => {
     const r = await runCli([NOWHERE, ...args]);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(message);
     expect(r.stderr).toMatch(/^qmpsh: [^\n]+\n$/);
+  });
+
+  it('--wait takes a command that starts a job or a migration, also as a whole JSON request (then it connects)', async () => {
+    for (const command of ['blockdev-backup', '{"execute": "blockdev-backup", "arguments": {"device": "src"}}', 'migrate', 'job-cancel']) {
+      const r = await runCli([NOWHERE, command, '--wait']);
+      expect(r.code, `${command}: ${r.stderr}`).toBe(3);
+      expect(r.stderr).toMatch(/no socket at/);
+    }
   });
 
   it('--completion takes nothing else', async () => {
@@ -130,12 +146,69 @@ describe('the modes that span several targets', () => {
     expect(new Set(progress.map((p) => p.target))).toEqual(new Set([a.sock, b.sock]));
   });
 
+  it('--wait: a target whose job fails, or never starts, is an error line with no "return"', async () => {
+    const never = await runCli([a.sock, b.sock, 'blockdev-backup', 'device=nosuch', 'target=dst', 'sync=full', '--wait']);
+    const failed = await runCli([a.sock, b.sock, 'blockdev-create', 'job-id=fanc', 'options:={"driver":"file","filename":"/nonexistent-dir/x.img","size":1048576}', '--wait']);
+    for (const [r, error] of [
+      [never, { code: 'QMP_COMMAND_ERROR', class: 'GenericError' }],
+      [failed, { code: 'QMP_COMMAND_ERROR', class: 'JobFailed', message: expect.stringMatching(/job fanc: Could not create/) }],
+    ] as const) {
+      expect(r.code, r.stderr).toBe(1);
+      const out = lines(r.stdout);
+      expect(out.map((l) => l.target)).toEqual([a.sock, b.sock]);
+      for (const l of out) {
+        expect(l).toMatchObject({ error });
+        expect(l).not.toHaveProperty('return');
+      }
+    }
+  });
+
+  it('--pretty: a block per target, indented, also when stdout is not a terminal', async () => {
+    const r = await runCli([a.sock, b.sock, 'query-status', '--pretty']);
+    expect(r.code, r.stderr).toBe(0);
+    const blocks = r.stdout.split(/^== /m).slice(1);
+    expect(blocks.map((b) => b.split('\n')[0])).toEqual([a.sock, b.sock]);
+    for (const block of blocks) {
+      const value = block.slice(block.indexOf('\n') + 1);
+      expect(value).toMatch(/^{\n  "status": "running",\n/);
+      expect(JSON.parse(value)).toMatchObject({ status: 'running' });
+    }
+    expect(r.stderr).toBe('qmpsh: 2 of 2 targets succeeded\n');
+    // Without it, a pipe gets NDJSON.
+    expect(lines((await runCli([a.sock, b.sock, 'query-status'])).stdout).map((l) => l.target)).toEqual([a.sock, b.sock]);
+  });
+
   it('--jobs: snapshots tagged with their target', async () => {
     const r = await runCli([a.sock, b.sock, '--jobs', '--until-done']);
     expect(r.code, r.stderr).toBe(0);
     const out = lines(r.stdout);
     expect(new Set(out.map((l) => l.target))).toEqual(new Set([a.sock, b.sock]));
     for (const l of out) expect(l).toMatchObject({ jobs: [], migration: expect.any(Object) });
+  });
+
+  it('--jobs: a target that is missing or busy is its own error line; the summary and the worst exit code as every fan-out', async () => {
+    // QEMU serves one client per monitor: holding a's second one makes it busy.
+    const held = connect(a.sockets[1] as string);
+    await new Promise((resolve) => held.once('connect', resolve));
+    try {
+      const missing = '/nonexistent/vm.qmp';
+      const r = await runCli([a.sock, a.sockets[1] as string, missing, '--jobs', '--until-done', '--connect-timeout', '1']);
+      expect(r.code, r.stderr).toBe(3);
+      const out = lines(r.stdout);
+      expect(out.find((l) => l.target === missing)).toMatchObject({ error: { code: 'QMP_CONNECT_FAILED' } });
+      expect(out.find((l) => l.target === a.sockets[1])).toMatchObject({ error: { code: 'QMP_MONITOR_BUSY' } });
+      expect(out.find((l) => l.target === a.sock)).toMatchObject({ jobs: [], migration: expect.any(Object) });
+      for (const l of out) expect(l.error === undefined || l.jobs === undefined).toBe(true);
+      expect(r.stderr.trimEnd().split('\n').at(-1)).toBe(
+        `qmpsh: 1 of 3 targets succeeded; failed: ${a.sockets[1]} (QMP_MONITOR_BUSY), ${missing} (QMP_CONNECT_FAILED)`,
+      );
+    } finally {
+      held.destroy();
+    }
+    // One target: that failure is the error, as before.
+    const one = await runCli(['/nonexistent/vm.qmp', '--jobs', '--until-done']);
+    expect(one.code).toBe(3);
+    expect(one.stderr).toMatch(/^qmpsh: no socket at \/nonexistent\/vm\.qmp/);
   });
 
   it('--wait-event with --read-only refuses a command for every target, before any is touched', async () => {

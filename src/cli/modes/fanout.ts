@@ -7,8 +7,9 @@
  *
  * Output, in the order the targets were given (globs sorted): one NDJSON line
  * per target ({"target", "return"} or {"target", "error"}) when stdout is not
- * a terminal; a readable block per target on a terminal; --table, one row per
- * target. Streams (--events, progress of --wait) are lines tagged with their
+ * a terminal; a readable block per target on a terminal, or with --pretty
+ * anywhere (as one target's --pretty indents off a terminal); --table, one row
+ * per target. Streams (--events, progress of --wait) are lines tagged with their
  * target as they come. A summary line on stderr last; exit 0 only if every
  * target succeeded, else the highest exit code among them.
  */
@@ -18,10 +19,9 @@ import type { EventMessage } from '../../protocol/messages.js';
 import { parseStatement } from '../../shell/line.js';
 import { actionOfStatement, fillPlaceholders, hasPlaceholders, type Action, type Placeholders } from '../core/action.js';
 import { internal } from '../core/internal.js';
-import { exitCodeFor } from '../core/exit-codes.js';
+import { errorJson, reportFanOut } from '../core/fanout-report.js';
 import { check, send, type Sent } from '../core/gate.js';
 import { messageWithHint } from '../core/hints.js';
-import { runEnd } from '../core/interrupt.js';
 import { openScript, readLines, readStatements, type NumberedStatement } from '../core/lines.js';
 import { withSession, type CliSession, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
@@ -57,16 +57,14 @@ export async function runFanOut(mode: Mode, words: readonly string[], parallel: 
 async function fanOut(mode: Mode, targets: ExpandedTarget[], script: NumberedStatement[] | undefined, parallel: number, rt: Runtime): Promise<void> {
   const { io } = rt;
   if (mode.kind === 'jobs') {
-    const unreachable = targets.find((t) => t.error);
-    if (unreachable?.error) throw unreachable.error;
-    const missing = targets.find((t) => t.missing);
-    if (missing) throw new UsageError(`no socket matches ${missing.target}`);
+    // One view of every target at once (a table, or snapshots): the view reports each target's failure itself.
     const { runJobsView } = await import('./jobs.js');
-    return runJobsView(mode, rt, targets);
+    return runJobsView(mode, rt, targets, true);
   }
   const results: Array<Result | undefined> = new Array(targets.length);
   const table = mode.kind === 'oneshot' && mode.format.table;
-  const blocks = io.stdoutIsTTY && !table && !jsonOf(mode);
+  // A block per target on a terminal, or wherever --pretty asks for indented values; else NDJSON lines.
+  const blocks = !table && !jsonOf(mode) && (io.stdoutIsTTY || prettyOf(mode) === true);
   let printed = 0;
   const printReady = () => {
     if (table) return; // the table needs every row
@@ -97,20 +95,25 @@ async function fanOut(mode: Mode, targets: ExpandedTarget[], script: NumberedSta
       ),
     );
   }
-  const failed = done.filter((r) => !r.ok);
-  // The reader of stdout went away: every target stopped for that, and nobody asked for a summary.
-  if (runEnd()?.kind === 'stdout-closed') return;
-  // The summary comes after every block, also on a terminal shared by both streams.
-  await io.flush();
-  io.err(
-    `${io.errPaint.dim('qmpsh:')} ${done.length - failed.length} of ${done.length} targets succeeded` +
-      (failed.length ? `; failed: ${failed.map((r) => `${r.target} (${r.error?.code ?? 'error'})`).join(', ')}` : ''),
-  );
-  process.exitCode = Math.max(0, ...failed.map((r) => exitCodeFor(r.error)));
+  await reportFanOut(io, done.map((r) => ({ target: r.target, error: r.ok ? undefined : r.error })));
 }
 
 function jsonOf(mode: Mode): boolean {
-  return 'format' in mode ? mode.format.json : 'json' in mode ? mode.json : false;
+  switch (mode.kind) {
+    case 'oneshot':
+    case 'wait-event':
+      return mode.format.json;
+    case 'batch':
+    case 'jobs':
+      return mode.json;
+    default:
+      return false;
+  }
+}
+
+/** --pretty (true) or --compact (false), in the modes that print a value. */
+function prettyOf(mode: Mode): boolean | undefined {
+  return mode.kind === 'oneshot' || mode.kind === 'wait-event' || mode.kind === 'wait' ? mode.format.pretty : undefined;
 }
 
 /** The script, read and checked whole before any target is touched. */
@@ -176,7 +179,8 @@ async function runOne(mode: Mode, t: ExpandedTarget, script: NumberedStatement[]
       const { followOn } = await import('./wait.js');
       // Several progress lines at once cannot share one spinner: tagged NDJSON on stderr.
       const { progressReporterTagged } = await import('../output/progress.js');
-      let summary: JsonValue = null;
+      // The final state, when the job got that far (shown in a block; an NDJSON line is either return or error).
+      let summary: JsonValue | undefined;
       try {
         await followOn(mode, rt, t.address, progressReporterTagged(io, target), (s) => (summary = s), tag, (session, action) =>
           prepareFor(session, t, action),
@@ -220,12 +224,6 @@ function resultOf(target: string, sent: Sent, streamed: boolean): Result {
     : { target, ok: true, text: sent.text, streamed };
 }
 
-function errorJson(e: QmpError | undefined): JsonValue {
-  if (!e) return null;
-  const cls = (e as { errorClass?: string }).errorClass;
-  return { code: e.code, ...(cls ? { class: cls, desc: (e as { desc?: string }).desc ?? '' } : {}), message: messageWithHint(e) };
-}
-
 function print(r: Result, blocks: boolean, mode: Mode, io: Io): void {
   if (r.streamed && r.ok) return;
   if (r.streamed && !r.ok && !r.lines) {
@@ -241,7 +239,8 @@ function print(r: Result, blocks: boolean, mode: Mode, io: Io): void {
   }
   if (!blocks) {
     const value = r.text !== undefined ? r.text : r.value;
-    io.out(compactJson(r.ok ? { target: r.target, return: value ?? null } : { target: r.target, ...(r.value !== undefined ? { return: r.value } : {}), error: errorJson(r.error) }));
+    // The NDJSON contract: a line has either "return" or "error", never both.
+    io.out(compactJson(r.ok ? { target: r.target, return: value ?? null } : { target: r.target, error: errorJson(r.error) }));
     return;
   }
   io.out(io.outPaint.bold(`== ${inert(r.target)}`));

@@ -14,6 +14,7 @@ import {
   JOB_VERBS,
   TAKES_AUTO_DISMISS,
   MIGRATION_ENDED,
+  followedAfter,
   MigrationTracker,
   jobsFrom,
   type JobState,
@@ -25,7 +26,7 @@ import type { Action } from '../core/action.js';
 import { send } from '../core/gate.js';
 import { downtimeLimit, internal, type InternalCommand } from '../core/internal.js';
 import { withSession, type CliSession, type Runtime } from '../core/session.js';
-import type { Mode } from '../options/decide.js';
+import { refuseWait, type Mode } from '../options/decide.js';
 import { notConvergingNote } from '../output/migration.js';
 import { migrationSample, progressReporter, type ProgressReporter, type ProgressStream } from '../output/progress.js';
 import { formatValue } from '../output/value.js';
@@ -58,14 +59,10 @@ export async function followOn(
     const request = await session.schema.request((prepared as Extract<Action, { kind: 'qmp' }>).call);
     const follower = new Follower(session, mode, rt, progressStream, emit);
     try {
-      if (request.execute === 'migrate') await follower.migration(request.arguments ?? {});
-      else if (request.execute in JOB_COMMANDS || JOB_VERBS.has(request.execute)) {
-        await follower.job(request.execute, request.arguments ?? {});
-      } else {
-        throw new UsageError(
-          `--wait follows jobs and migrations; '${request.execute}' starts neither (e.g. blockdev-backup, drive-mirror, blockdev-create, job-complete, migrate)`,
-        );
-      }
+      // Refused before connecting when it starts neither (options/decide.ts).
+      const follows = followedAfter(request.execute) ?? refuseWait(request.execute);
+      if (follows === 'migration') await follower.migration(request.arguments ?? {});
+      else await follower.job(request.execute, request.arguments ?? {});
     } finally {
       // Whatever ended the wait (QEMU gone, a timeout, a bug), the spinner stops with it.
       follower.stop();
@@ -119,7 +116,7 @@ class Follower {
     // that no longer lists it). blockdev-create's job (and one the user
     // starts with auto-dismiss=false) waits for job-dismiss: qmpsh dismisses
     // it when it sees it end.
-    const started = command in JOB_COMMANDS;
+    const started = Object.hasOwn(JOB_COMMANDS, command);
     const dismiss = (started && (!TAKES_AUTO_DISMISS.has(command) || args['auto-dismiss'] === false)) || JOB_VERBS.has(command);
     const ends = new Map<string, JobState>();
     const onEnd = (e: EventMessage) => {

@@ -7,6 +7,7 @@
 import { parseAddress } from '../../address.js';
 import { UsageError } from '../../errors.js';
 import { parseMatch, type EventFilter } from '../../events.js';
+import { FOLLOWED_COMMANDS, followedAfter } from '../../jobs/model.js';
 import { parseCommand, type QmpCall } from '../../shell/parse.js';
 import type { Action } from '../core/action.js';
 import { check } from '../core/read-only.js';
@@ -48,7 +49,8 @@ export type Mode =
   | { kind: 'repl'; pretty: boolean | undefined }
   | { kind: 'events'; filter: EventFilter; count: number | undefined }
   | { kind: 'wait-event'; filter: EventFilter; action: Action | undefined; format: ValueFormat }
-  | { kind: 'wait'; call: QmpCall; complete: boolean; cancelOnInterrupt: boolean; format: ValueFormat }
+  /** No --json: the final state is JSON already, and the wire is --log's and -v's. */
+  | { kind: 'wait'; call: QmpCall; complete: boolean; cancelOnInterrupt: boolean; format: Pick<ValueFormat, 'pretty'> }
   | { kind: 'jobs'; untilDone: boolean; json: boolean }
   | { kind: 'describe'; name: string; /** key=value words: a union's tag (driver=qcow2) picks its variant. */ select: string[] };
 
@@ -179,6 +181,15 @@ export function decide(given: Given, positionals: readonly string[], ctx: Decide
         ? 'batch'
         : 'repl');
 
+  if (kind === 'jobs' && given.has('parallel')) {
+    throw new UsageError('--parallel does not apply to --jobs: its view holds every target\'s monitor at once, for as long as it runs');
+  }
+  if (kind === 'wait' && given.has('json')) {
+    // Its one reply is not what --wait prints; every poll's reply and event on stdout would bury the final state.
+    throw new UsageError(
+      "--json does not apply to --wait: its final state is JSON already (one line when stdout is not a terminal, or with --compact) and its progress NDJSON on stderr; every message on the wire: --log FILE or -v",
+    );
+  }
   // Every option given must mean something here.
   for (const name of given.keys()) {
     const spec = OPTIONS.find((o) => o.long === name) as OptionSpec;
@@ -266,7 +277,9 @@ export function decide(given: Given, positionals: readonly string[], ctx: Decide
     case 'wait': {
       const action = actionOf();
       if (action?.kind !== 'qmp') throw new UsageError('--wait needs a COMMAND that starts a job or a migration');
-      mode = { kind, call: action.call, complete: flag('complete'), cancelOnInterrupt: flag('cancel-on-interrupt'), format };
+      // What a command starts is a fixed list: anything else is refused here, not after connecting.
+      if (!followedAfter(action.call.execute)) refuseWait(action.call.execute);
+      mode = { kind, call: action.call, complete: flag('complete'), cancelOnInterrupt: flag('cancel-on-interrupt'), format: { pretty: format.pretty } };
       break;
     }
     case 'jobs':
@@ -291,6 +304,11 @@ export function decide(given: Given, positionals: readonly string[], ctx: Decide
   const action = mode.kind === 'oneshot' || mode.kind === 'wait-event' ? mode.action : mode.kind === 'wait' ? ({ kind: 'qmp', call: mode.call } as Action) : undefined;
   if (action) check(action, common.readOnly);
   return { kind: 'run', mode, targets, common };
+}
+
+/** --wait with a command that starts no job and no migration (also a whole JSON request's "execute"). */
+export function refuseWait(command: string): never {
+  throw new UsageError(`--wait follows the job or migration its COMMAND starts, and '${command}' starts neither: --wait follows ${FOLLOWED_COMMANDS.join(', ')}`);
 }
 
 /** The library's error, said as the option's. */

@@ -50,10 +50,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: 'args', value: '<json>', group: 'misc', modes: VALUE_MODES, complete: 'none',
     help: 'arguments as one JSON object (key=value pairs are added to it)' },
   // Output
-  { long: 'json', group: 'output', ps: true, modes: ['oneshot', 'batch', 'events', 'wait-event', 'wait', 'jobs'],
+  { long: 'json', group: 'output', ps: true, modes: ['oneshot', 'batch', 'events', 'wait-event', 'jobs'],
     help: 'every reply and event as received, one JSON object per line (--jobs: NDJSON even on a terminal)' },
   { long: 'pretty', group: 'output', modes: [...VALUE_MODES, 'repl'],
-    help: 'indented output even when stdout is not a terminal' },
+    help: 'indented output even when stdout is not a terminal (several targets: a block per target)' },
   { long: 'compact', group: 'output', modes: [...VALUE_MODES, 'repl'], help: 'one-line output even on a terminal' },
   { long: 'table', group: 'output', modes: ['oneshot'], ps: true,
     help: 'the replies as an aligned table, one row per target (one target too); qmpsh ps: a table even when not on a terminal' },
