@@ -37,6 +37,13 @@ function repl(target = sock(A), extra: string[] = []): Tmux {
 }
 
 const PROMPT = /m0\.sock \[(running|paused)\]>$/m;
+/** What quits QEMU besides `quit` and `!q`: HMP's quit sent as QMP, and HMP mode. */
+const QUIT_FORMS = [
+  'human-monitor-command command-line=quit',
+  'human-monitor-command command-line=q',
+  '{"execute":"human-monitor-command","arguments":{"command-line":"quit"}}',
+  '.hmp q',
+];
 
 describe('REPL', () => {
   it('shows a banner and a prompt with the run state, runs a command and shows the reply', async () => {
@@ -216,6 +223,23 @@ describe('REPL', () => {
     t.keys('C-d');
     expect(await t.exitCode()).toBe(0);
   });
+
+  it('asks before every form of quit (HMP through human-monitor-command too); no keeps QEMU running', async () => {
+    const t = repl();
+    await t.waitFor(PROMPT);
+    for (const line of [...QUIT_FORMS, '!quit', '!q']) {
+      t.keys('C-l');
+      t.type(line);
+      t.keys('Enter');
+      await t.waitFor(/Send it\? \[y\/N\]$/m);
+      t.type('n');
+      t.keys('Enter');
+      await t.waitFor(PROMPT);
+    }
+    expect((await runCli([sock(B), 'query-status'])).code).toBe(0);
+    t.keys('C-d');
+    expect(await t.exitCode()).toBe(0);
+  });
 });
 
 describe('REPL with the schema', () => {
@@ -280,17 +304,19 @@ describe('REPL when QEMU goes away', () => {
     }
   });
 
-  it('a confirmed quit exits 0', async () => {
+  it.each(['quit', ...QUIT_FORMS])('a confirmed quit exits 0: %s', async (line) => {
     const own = await startQemu();
     try {
       const t = repl(own.sock);
       await t.waitFor(/\[running\]>$/m);
-      t.type('quit');
+      t.type(line);
       t.keys('Enter');
       await t.waitFor(/\[y\/N\]$/m);
       t.type('y');
       t.keys('Enter');
       expect(await t.exitCode()).toBe(0);
+      expect(t.screen()).toMatch(/QEMU has quit\.$/m);
+      expect(t.screen()).not.toMatch(/closed the connection/);
       expect(await own.exited).toBe(0);
     } finally {
       await own.stop();

@@ -9,13 +9,12 @@
 import readline from 'node:readline';
 import { formatAddress } from '../../address.js';
 import { CommandError, InterruptedError, QmpError } from '../../errors.js';
-import { isQuitHmp } from '../../hmp.js';
 import type { EventMessage, JsonObject, Request } from '../../protocol/messages.js';
 import { needsMoreInput, parseStatement } from '../../shell/line.js';
 import { parseArguments, parseRequest, parseWords } from '../../shell/parse.js';
 import { typedTransactionAction } from '../../schema/typed-args.js';
 import { tokenizeComplete } from '../../shell/tokenize.js';
-import type { Action } from '../core/action.js';
+import { quitsQemu, type Action } from '../core/action.js';
 import { check, send, type Sent } from '../core/gate.js';
 import { messageWithHint } from '../core/hints.js';
 import { onCleanup } from '../core/interrupt.js';
@@ -280,7 +279,6 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
         // Refused before anything is asked or typed: the gate says no either way.
         check({ kind: 'qmp', call: statement.call }, session.readOnly);
         const request = await session.schema.request(statement.call).finally(refreshSchema);
-        if (request.execute === 'quit' && !(await confirmQuit())) return;
         return qmp(request);
       }
     }
@@ -317,24 +315,33 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
     }
   }
 
-  async function sendAction(action: Action): Promise<void> {
+  /**
+   * Every action the user typed goes through the gate (core/gate.ts), as in
+   * every mode. One that quits QEMU (core/action.ts quitsQemu: `quit`, `!q`,
+   * human-monitor-command's quit, ...) asks first; once sent, QEMU's going
+   * away is the success it asked for (exit 0). Undefined: not sent.
+   */
+  async function run(action: Action): Promise<Sent | undefined> {
     check(action, session.readOnly);
-    const sent = await withBusy((signal) => send(session, action, signal));
-    if (sent.kind === 'qmp') await showReply(settings.pretty ? prettyJson(sent.value, paint) : compactJson(sent.value));
-  }
-
-  /** Every request the user typed goes through the gate (core/gate.ts), as in every mode. */
-  async function qmp(request: Request): Promise<void> {
-    const quits = request.execute === 'quit';
+    const quits = quitsQemu(action);
+    if (quits && !(await confirmQuit())) return undefined;
     if (quits) quitting = true;
-    let sent: Sent;
     try {
-      sent = await withBusy((signal) => send(session, { kind: 'request', request }, signal));
+      return await withBusy((signal) => send(session, action, signal));
     } catch (err) {
       if (quits) quitting = false;
       throw err;
     }
-    if (sent.kind !== 'qmp') return;
+  }
+
+  async function sendAction(action: Action): Promise<void> {
+    const sent = await run(action);
+    if (sent?.kind === 'qmp') await showReply(settings.pretty ? prettyJson(sent.value, paint) : compactJson(sent.value));
+  }
+
+  async function qmp(request: Request): Promise<void> {
+    const sent = await run({ kind: 'request', request });
+    if (sent?.kind !== 'qmp') return;
     // The run state is whatever QEMU last said (GUEST_PANICKED leaves no event behind it).
     if (request.execute === 'query-status' && typeof (sent.value as JsonObject)?.status === 'string') {
       runState = inert((sent.value as JsonObject).status as string);
@@ -343,12 +350,8 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
   }
 
   async function hmp(commandLine: string): Promise<void> {
-    check({ kind: 'hmp', commandLine }, session.readOnly);
-    const quits = isQuitHmp(commandLine);
-    if (quits && !(await confirmQuit())) return;
-    if (quits) quitting = true;
-    const sent = await withBusy((signal) => send(session, { kind: 'hmp', commandLine }, signal));
-    const text = sent.kind === 'hmp' ? sent.text : '';
+    const sent = await run({ kind: 'hmp', commandLine });
+    const text = sent?.kind === 'hmp' ? sent.text : '';
     if (text) await showReply(text, 'peer');
   }
 
