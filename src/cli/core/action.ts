@@ -7,7 +7,7 @@ import { UsageError } from '../../errors.js';
 import { isQuitHmp } from '../../hmp.js';
 import type { Request } from '../../protocol/messages.js';
 import type { Statement, TransactionStep } from '../../shell/line.js';
-import type { QmpCall } from '../../shell/parse.js';
+import { jsonValue, parseValue, type QmpCall } from '../../shell/parse.js';
 
 export type Action =
   | { kind: 'qmp'; call: QmpCall }
@@ -34,8 +34,9 @@ export function hmpLineOf(action: Action): string | undefined {
   }
   if (action.call.execute !== 'human-monitor-command') return undefined;
   const word = action.call.words.find((w) => w.key === 'command-line');
-  const line = word ? word.raw : action.call.base['command-line'];
-  return typeof line === 'string' ? line : '';
+  // The value as it will be sent: `command-line="info status"` is the line `info status`.
+  const value = word ? (word.json ? jsonValue(word.key, word.raw) : parseValue(word.key, word.raw)) : action.call.base['command-line'];
+  return typeof value === 'string' ? value : word ? word.raw : '';
 }
 
 /**
