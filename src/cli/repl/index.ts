@@ -8,7 +8,7 @@
  */
 import readline from 'node:readline';
 import { formatAddress } from '../../address.js';
-import { CommandError, InterruptedError, QmpError } from '../../errors.js';
+import { CommandError, InterruptedError, QmpError, UsageError } from '../../errors.js';
 import type { EventMessage, JsonObject, Request } from '../../protocol/messages.js';
 import { needsMoreInput, parseStatement } from '../../shell/line.js';
 import { parseArguments, parseRequest, parseWords } from '../../shell/parse.js';
@@ -32,6 +32,7 @@ import { installReverseSearch } from './search.js';
 import type { LiveNameSets } from '../completion/arguments.js';
 import { fetchLiveNames } from './live-names.js';
 import type { Schema } from '../../schema/schema.js';
+import type { QmpClient } from '../../session.js';
 import { runShellCommand, type ReplSettings } from './shell-commands.js';
 import { runStateAfter } from './run-state.js';
 import { keepInHistory } from './secret-lines.js';
@@ -63,7 +64,9 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
   const first = await firstLook(client, common.agent);
   const qmpCommands = first.commands;
   let runState = first.runState;
-  const hmpNames = new HmpNames(client);
+  /** The QEMU that qmpsh's own look-ups ask (completion, live names, .jobs): none on a guest agent, which has no such commands. */
+  const qemu = common.agent ? undefined : client;
+  const hmpNames = new HmpNames(qemu);
   let schema: Schema | undefined;
   /** For completion and help, in the background; again after a line, which may have replaced a stale cached schema by the live one. */
   const refreshSchema = () => void session.schema.full().then((s) => (schema = s));
@@ -89,7 +92,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
     // Candidates, and what they need from QEMU first: repl/tab.ts.
     completer: replCompleter(
       {
-        client,
+        qemu,
         qmpCommands: () => qmpCommands,
         hmpMode: () => settings.hmpMode,
         inTransaction: () => transaction !== undefined,
@@ -357,7 +360,13 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
 
   /** The VM's names for completion, fetched in the background. */
   async function refreshLive(): Promise<void> {
-    live = await fetchLiveNames(client);
+    if (qemu) live = await fetchLiveNames(qemu);
+  }
+
+  /** `.jobs` and `.wait` look at QEMU's jobs and migration: a guest agent has neither. */
+  function jobsQemu(what: string): QmpClient {
+    if (!qemu) throw new UsageError(`${what} is about QEMU's jobs and migration: a guest agent has none`);
+    return qemu;
   }
 
   function confirmQuit(): Promise<boolean> {
@@ -377,11 +386,13 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
       hmp,
       loadHmpCommands: () => void hmpNames.load(),
       schema: (work) => session.schema.judge(work),
-      wait: (id) =>
-        withBusy(async (signal) => {
-          await follow(id, { client, stream: io.stderr, signal, onReporter: (r) => (progress = r) });
-        }),
-      jobs: async () => say((await jobsTable(client)).join('\n')),
+      wait: (id) => {
+        const jobs = jobsQemu('.wait');
+        return withBusy(async (signal) => {
+          await follow(id, { client: jobs, stream: io.stderr, signal, onReporter: (r) => (progress = r) });
+        });
+      },
+      jobs: async () => say((await jobsTable(jobsQemu('.jobs'))).join('\n')),
     });
   }
 
