@@ -210,6 +210,41 @@ describe('REPL', () => {
     t.keys('C-d');
   });
 
+  it('-v shows what --log records, qmpsh\'s own look-ups marked in both', async () => {
+    const log = join(stateHome, 'wire.log');
+    const t = repl(sock(A), ['--log', log]);
+    await t.waitFor(PROMPT);
+    t.type('.verbose on');
+    t.keys('Enter');
+    await t.waitFor(/wire messages shown/);
+    t.keys('C-l');
+    t.type('query-name');
+    t.keys('Enter');
+    // After a command, the live names for completion (live-names.ts), the last of them qom-list.
+    await t.waitFor(/^-> \{"execute":"qom-list",.*\}  \(qmpsh's own\)$/m);
+    await new Promise((r) => setTimeout(r, 300));
+    const screen = t.screen();
+    t.keys('C-d');
+    expect(await t.exitCode()).toBe(0);
+    const records = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { dir: string; internal?: true; msg: { execute?: string } });
+    const from = records.findIndex((r) => r.dir === 'out' && r.msg.execute === 'query-name');
+    const sent = records.slice(from).filter((r) => r.dir === 'out');
+    expect(sent.map((r) => [r.msg.execute, r.internal ?? false])).toEqual([
+      ['query-name', false],
+      ['query-block', true],
+      ['query-named-block-nodes', true],
+      ['query-jobs', true],
+      ['qom-list', true],
+    ]);
+    // Each as -v showed it: the same message, marked when --log marks it.
+    const shown = screen.split('\n').filter((line) => line.startsWith('-> '));
+    expect(shown).toEqual(sent.map((r) => `-> ${JSON.stringify(r.msg)}${r.internal ? "  (qmpsh's own)" : ''}`));
+    rmSync(log);
+  });
+
   it('asks before quit; answering no keeps QEMU running', async () => {
     const t = repl();
     await t.waitFor(PROMPT);

@@ -50,8 +50,8 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
   let prompting = false;
   const settings: ReplSettings = { verbose: common.verbose, hmpMode: false, showEvents: !common.quiet, pretty: mode.pretty ?? true, pager: true };
   client.on('wire', (m) => {
-    // Completion's own look-ups (schema, live names) stay out of the trace.
-    if (settings.verbose && !m.internal) say(paint.dim(wireLine(displayedWire(m, common.showSecrets))));
+    // As --log records them: all of it, qmpsh's own look-ups (schema, live names) marked (wireLine).
+    if (settings.verbose) say(paint.dim(wireLine(displayedWire(m, common.showSecrets))));
   });
 
   // Events from the first moment on (they may share a read with the
