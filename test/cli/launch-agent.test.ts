@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QEMU_BINARY } from '../helpers/qemu.js';
-import { runCli } from '../helpers/run-cli.js';
+import { CLI, runCli } from '../helpers/run-cli.js';
+import { requireTmux, Tmux } from '../helpers/tmux.js';
 
 const QEMU = [QEMU_BINARY, '-M', 'none', '-nodefaults', '-display', 'none'];
 /** Processes whose command line mentions `text` (from /proc: no procps needed). */
@@ -160,6 +161,41 @@ describe('--agent (qemu-ga)', () => {
     expect((err as Error).message).not.toMatch(/--agent/);
     // The agent is still there for the next client.
     expect((await runCli(['--agent', sock, 'guest-ping'])).code).toBe(0);
+  });
+
+  it('the shell asks a guest agent nothing of QEMU\'s (live names, HMP help, device properties, jobs)', async () => {
+    requireTmux();
+    const log = join(dir, 'repl.log');
+    const t = Tmux.start([...CLI, '--agent', sock, '-v', '--log', log], { XDG_STATE_HOME: dir, TERM: 'xterm-256color' });
+    try {
+      await t.waitFor(/ga\.sock \[agent\]>$/m);
+      t.type('guest-ping');
+      t.keys('Enter');
+      await t.waitFor(/^\{\}\n.*\[agent\]>$/m);
+      // Tab where a QEMU would be asked: HMP's commands, device_add's driver properties.
+      t.type('!in');
+      t.keys('Tab');
+      t.keys('C-u');
+      t.type('device_add driver=virtio-net-pci ');
+      t.keys('Tab');
+      await new Promise((r) => setTimeout(r, 300));
+      t.keys('C-u');
+      t.type('.jobs');
+      t.keys('Enter');
+      await t.waitFor(/^\.jobs is about QEMU's jobs and migration: a guest agent has none\n.*\[agent\]>$/m);
+      t.keys('C-d');
+      expect(await t.exitCode()).toBe(0);
+      expect(t.screen()).not.toMatch(/CommandNotFound|qmpsh's own/);
+      const sent = readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { dir: string; msg: { execute?: string } })
+        .filter((record) => record.dir === 'out')
+        .map((record) => record.msg.execute);
+      expect(sent).toEqual(['guest-ping']);
+    } finally {
+      t.close();
+    }
   });
 
   it('runs a script in one session', async () => {

@@ -37,6 +37,13 @@ function repl(target = sock(A), extra: string[] = []): Tmux {
 }
 
 const PROMPT = /m0\.sock \[(running|paused)\]>$/m;
+/** What quits QEMU besides `quit` and `!q`: HMP's quit sent as QMP, and HMP mode. */
+const QUIT_FORMS = [
+  'human-monitor-command command-line=quit',
+  'human-monitor-command command-line=q',
+  '{"execute":"human-monitor-command","arguments":{"command-line":"quit"}}',
+  '.hmp q',
+];
 
 describe('REPL', () => {
   it('shows a banner and a prompt with the run state, runs a command and shows the reply', async () => {
@@ -203,6 +210,41 @@ describe('REPL', () => {
     t.keys('C-d');
   });
 
+  it('-v shows what --log records, qmpsh\'s own look-ups marked in both', async () => {
+    const log = join(stateHome, 'wire.log');
+    const t = repl(sock(A), ['--log', log]);
+    await t.waitFor(PROMPT);
+    t.type('.verbose on');
+    t.keys('Enter');
+    await t.waitFor(/wire messages shown/);
+    t.keys('C-l');
+    t.type('query-name');
+    t.keys('Enter');
+    // After a command, the live names for completion (live-names.ts), the last of them qom-list.
+    await t.waitFor(/^-> \{"execute":"qom-list",.*\}  \(qmpsh's own\)$/m);
+    await new Promise((r) => setTimeout(r, 300));
+    const screen = t.screen();
+    t.keys('C-d');
+    expect(await t.exitCode()).toBe(0);
+    const records = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { dir: string; internal?: true; msg: { execute?: string } });
+    const from = records.findIndex((r) => r.dir === 'out' && r.msg.execute === 'query-name');
+    const sent = records.slice(from).filter((r) => r.dir === 'out');
+    expect(sent.map((r) => [r.msg.execute, r.internal ?? false])).toEqual([
+      ['query-name', false],
+      ['query-block', true],
+      ['query-named-block-nodes', true],
+      ['query-jobs', true],
+      ['qom-list', true],
+    ]);
+    // Each as -v showed it: the same message, marked when --log marks it.
+    const shown = screen.split('\n').filter((line) => line.startsWith('-> '));
+    expect(shown).toEqual(sent.map((r) => `-> ${JSON.stringify(r.msg)}${r.internal ? "  (qmpsh's own)" : ''}`));
+    rmSync(log);
+  });
+
   it('asks before quit; answering no keeps QEMU running', async () => {
     const t = repl();
     await t.waitFor(PROMPT);
@@ -212,6 +254,23 @@ describe('REPL', () => {
     t.type('n');
     t.keys('Enter');
     await t.waitFor(PROMPT);
+    expect((await runCli([sock(B), 'query-status'])).code).toBe(0);
+    t.keys('C-d');
+    expect(await t.exitCode()).toBe(0);
+  });
+
+  it('asks before every form of quit (HMP through human-monitor-command too); no keeps QEMU running', async () => {
+    const t = repl();
+    await t.waitFor(PROMPT);
+    for (const line of [...QUIT_FORMS, '!quit', '!q']) {
+      t.keys('C-l');
+      t.type(line);
+      t.keys('Enter');
+      await t.waitFor(/Send it\? \[y\/N\]$/m);
+      t.type('n');
+      t.keys('Enter');
+      await t.waitFor(PROMPT);
+    }
     expect((await runCli([sock(B), 'query-status'])).code).toBe(0);
     t.keys('C-d');
     expect(await t.exitCode()).toBe(0);
@@ -280,17 +339,19 @@ describe('REPL when QEMU goes away', () => {
     }
   });
 
-  it('a confirmed quit exits 0', async () => {
+  it.each(['quit', ...QUIT_FORMS])('a confirmed quit exits 0: %s', async (line) => {
     const own = await startQemu();
     try {
       const t = repl(own.sock);
       await t.waitFor(/\[running\]>$/m);
-      t.type('quit');
+      t.type(line);
       t.keys('Enter');
       await t.waitFor(/\[y\/N\]$/m);
       t.type('y');
       t.keys('Enter');
       expect(await t.exitCode()).toBe(0);
+      expect(t.screen()).toMatch(/QEMU has quit\.$/m);
+      expect(t.screen()).not.toMatch(/closed the connection/);
       expect(await own.exited).toBe(0);
     } finally {
       await own.stop();

@@ -4,9 +4,10 @@
  * hands them to the gate (core/gate.ts), the one place that sends them.
  */
 import { UsageError } from '../../errors.js';
+import { isQuitHmp } from '../../hmp.js';
 import type { Request } from '../../protocol/messages.js';
 import type { Statement, TransactionStep } from '../../shell/line.js';
-import type { QmpCall } from '../../shell/parse.js';
+import { jsonValue, parseValue, type QmpCall } from '../../shell/parse.js';
 
 export type Action =
   | { kind: 'qmp'; call: QmpCall }
@@ -21,6 +22,34 @@ export function commandOf(action: Action): string {
   if (action.kind === 'hmp') return 'human-monitor-command';
   if (action.kind === 'transaction') return 'transaction';
   return action.kind === 'qmp' ? action.call.execute : action.request.execute;
+}
+
+/** The HMP command line an action runs (`!LINE`, or a human-monitor-command call), if any. */
+export function hmpLineOf(action: Action): string | undefined {
+  if (action.kind === 'hmp') return action.commandLine;
+  if (action.kind === 'transaction') return undefined;
+  if (action.kind === 'request') {
+    const line = action.request.arguments?.['command-line'];
+    return action.request.execute === 'human-monitor-command' ? (typeof line === 'string' ? line : '') : undefined;
+  }
+  if (action.call.execute !== 'human-monitor-command') return undefined;
+  const word = action.call.words.find((w) => w.key === 'command-line');
+  // The value as it will be sent: `command-line="info status"` is the line `info status`.
+  const value = word ? (word.json ? jsonValue(word.key, word.raw) : parseValue(word.key, word.raw)) : action.call.base['command-line'];
+  return typeof value === 'string' ? value : word ? word.raw : '';
+}
+
+/**
+ * The action makes QEMU exit: `quit`, or HMP's `quit`/`q` however it is sent
+ * (`!q`, `.hmp q`, `human-monitor-command command-line=quit`, its JSON form).
+ * One decision: the REPL asks before these, and the gate tells the session to
+ * expect the close (QMP-NOTES "Session" 5: the reply races with EOF).
+ * A transaction's actions cannot quit.
+ */
+export function quitsQemu(action: Action): boolean {
+  const line = hmpLineOf(action);
+  if (line !== undefined) return isQuitHmp(line);
+  return action.kind !== 'transaction' && commandOf(action) === 'quit';
 }
 
 /** A script's statement -> its action (none for an empty line). Scripts have no `.commands`. */

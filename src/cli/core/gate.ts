@@ -16,7 +16,7 @@ import { typedTransactionAction } from '../../schema/typed-args.js';
 import { untypedTransaction, type TransactionStep } from '../../shell/line.js';
 import { buildArguments } from '../../shell/parse.js';
 import type { JsonValue } from '../../protocol/json.js';
-import type { Action } from './action.js';
+import { quitsQemu, type Action } from './action.js';
 import { check } from './read-only.js';
 import type { CliSession } from './session.js';
 
@@ -37,8 +37,11 @@ export async function send(session: CliSession, action: Action, signal: AbortSig
         ? await transactionRequest(session, action.steps)
         : await session.schema.request(action.call);
   // Typing never changes the command, but the policy is judged on what goes on the wire.
-  check({ kind: 'request', request }, session.readOnly);
-  return { kind: 'qmp', value: await session.client.execute(request.execute, request.arguments, { signal }) };
+  const wire: Action = { kind: 'request', request };
+  check(wire, session.readOnly);
+  // `human-monitor-command command-line=quit` closes the connection as `quit` does: that is its success.
+  const expectsClose = quitsQemu(wire);
+  return { kind: 'qmp', value: await session.client.execute(request.execute, request.arguments, { signal, expectsClose }) };
 }
 
 /** Each action typed by the schema's TransactionAction union (by its `type`), else by its look. */

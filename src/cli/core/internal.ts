@@ -11,6 +11,7 @@ import type { JsonObject } from '../../protocol/messages.js';
 import type { ExecuteOptions, QmpClient } from '../../session.js';
 
 export type InternalCommand =
+  | 'query-commands'
   | 'query-jobs'
   | 'device-list-properties'
   | 'qom-list-properties'

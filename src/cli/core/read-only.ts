@@ -5,23 +5,9 @@
  */
 import { UsageError } from '../../errors.js';
 import { isReadOnlyCommand, isReadOnlyHmp } from '../../policy.js';
-import { commandOf, type Action } from './action.js';
+import { commandOf, hmpLineOf, type Action } from './action.js';
 
 const ALLOWED = 'allowed: query-*, qom-list, qom-get, qom-list-types and HMP info';
-
-/** The HMP command line inside a human-monitor-command call, if any. */
-function hmpLineOf(action: Action): string | undefined {
-  if (action.kind === 'hmp') return action.commandLine;
-  if (action.kind === 'transaction') return undefined;
-  if (action.kind === 'request') {
-    const line = action.request.arguments?.['command-line'];
-    return action.request.execute === 'human-monitor-command' ? (typeof line === 'string' ? line : '') : undefined;
-  }
-  if (action.call.execute !== 'human-monitor-command') return undefined;
-  const word = action.call.words.find((w) => w.key === 'command-line');
-  const line = word ? word.raw : action.call.base['command-line'];
-  return typeof line === 'string' ? line : '';
-}
 
 /** Why --read-only refuses the action, or undefined when it cannot change the VM. */
 export function refusal(action: Action): string | undefined {

@@ -159,10 +159,17 @@ export async function withSession<T>(
   }
 }
 
-/** `-> {...}` for a message sent, `<- {...}` for one received. */
+/**
+ * `-> {...}` for a message sent, `<- {...}` for one received; qmpsh's own
+ * look-ups (schema, completion, progress: not what the user asked for) end
+ * with `  (qmpsh's own)`, as their --log records carry `"internal": true`.
+ */
 export function wireLine(m: WireMessage): string {
-  return `${m.direction === 'out' ? '->' : '<-'} ${compactJson(m.value)}`;
+  return `${m.direction === 'out' ? '->' : '<-'} ${compactJson(m.value)}${m.internal ? `  ${OWN}` : ''}`;
 }
+
+/** How -v marks a message of qmpsh's own look-ups. */
+export const OWN = "(qmpsh's own)";
 
 /** The message as --verbose and --log may show it. */
 export function displayedWire(m: WireMessage, showSecrets: boolean): WireMessage {

@@ -1,6 +1,8 @@
 /**
  * --log FILE: every message sent and received as NDJSON,
  *   {"time": "2026-11-25T03:31:44.058Z", "dir": "out"|"in", "msg": {...}}
+ * with `"internal": true` (before "msg") on qmpsh's own look-ups (schema,
+ * completion, progress), which -v marks too (core/session.ts wireLine),
  * appended to a file created with mode 0600. A log holds whatever the monitor
  * says, so the file must be one only its owner can read: never opened through
  * a symlink (O_NOFOLLOW), a regular file (a FIFO would block the open, or
@@ -34,8 +36,9 @@ export function openWireLog(path: string): WireLog {
   return {
     write(message, target) {
       const tag = target === undefined ? '' : `"target":${compactJson(target)},`;
+      const own = message.internal ? '"internal":true,' : '';
       pending.push(
-        `{"time":"${new Date().toISOString()}",${tag}"dir":"${message.direction}","msg":${compactJson(message.value)}}\n`,
+        `{"time":"${new Date().toISOString()}",${tag}"dir":"${message.direction}",${own}"msg":${compactJson(message.value)}}\n`,
       );
       if (!scheduled) {
         scheduled = true;

@@ -6,14 +6,15 @@
 import { formatAddress } from '../../address.js';
 import { greetingVersion, isObject } from '../../protocol/messages.js';
 import type { QmpClient } from '../../session.js';
+import { internal } from '../core/internal.js';
 import type { Paint } from '../output/format.js';
 import { inert } from '../output/inert.js';
 
 export async function firstLook(client: QmpClient, agent: boolean): Promise<{ commands: string[]; runState: string }> {
   if (agent) return { commands: [], runState: 'agent' };
   const [commands, status] = await Promise.all([
-    client.execute('query-commands').catch(() => []),
-    client.execute('query-status').catch(() => ({ status: 'unknown' })),
+    internal(client, 'query-commands', undefined, { internal: true }).catch(() => []),
+    internal(client, 'query-status', undefined, { internal: true }).catch(() => ({ status: 'unknown' })),
   ]);
   // Peer data: only the shapes QEMU gives are used (anything else: no names, state unknown).
   const names = (Array.isArray(commands) ? commands : [])

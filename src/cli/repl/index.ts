@@ -8,14 +8,13 @@
  */
 import readline from 'node:readline';
 import { formatAddress } from '../../address.js';
-import { CommandError, InterruptedError, QmpError } from '../../errors.js';
-import { isQuitHmp } from '../../hmp.js';
+import { CommandError, InterruptedError, QmpError, UsageError } from '../../errors.js';
 import type { EventMessage, JsonObject, Request } from '../../protocol/messages.js';
 import { needsMoreInput, parseStatement } from '../../shell/line.js';
 import { parseArguments, parseRequest, parseWords } from '../../shell/parse.js';
 import { typedTransactionAction } from '../../schema/typed-args.js';
 import { tokenizeComplete } from '../../shell/tokenize.js';
-import type { Action } from '../core/action.js';
+import { quitsQemu, type Action } from '../core/action.js';
 import { check, send, type Sent } from '../core/gate.js';
 import { messageWithHint } from '../core/hints.js';
 import { onCleanup } from '../core/interrupt.js';
@@ -33,6 +32,7 @@ import { installReverseSearch } from './search.js';
 import type { LiveNameSets } from '../completion/arguments.js';
 import { fetchLiveNames } from './live-names.js';
 import type { Schema } from '../../schema/schema.js';
+import type { QmpClient } from '../../session.js';
 import { runShellCommand, type ReplSettings } from './shell-commands.js';
 import { runStateAfter } from './run-state.js';
 import { keepInHistory } from './secret-lines.js';
@@ -50,8 +50,8 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
   let prompting = false;
   const settings: ReplSettings = { verbose: common.verbose, hmpMode: false, showEvents: !common.quiet, pretty: mode.pretty ?? true, pager: true };
   client.on('wire', (m) => {
-    // Completion's own look-ups (schema, live names) stay out of the trace.
-    if (settings.verbose && !m.internal) say(paint.dim(wireLine(displayedWire(m, common.showSecrets))));
+    // As --log records them: all of it, qmpsh's own look-ups (schema, live names) marked (wireLine).
+    if (settings.verbose) say(paint.dim(wireLine(displayedWire(m, common.showSecrets))));
   });
 
   // Events from the first moment on (they may share a read with the
@@ -64,7 +64,9 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
   const first = await firstLook(client, common.agent);
   const qmpCommands = first.commands;
   let runState = first.runState;
-  const hmpNames = new HmpNames(client);
+  /** The QEMU that qmpsh's own look-ups ask (completion, live names, .jobs): none on a guest agent, which has no such commands. */
+  const qemu = common.agent ? undefined : client;
+  const hmpNames = new HmpNames(qemu);
   let schema: Schema | undefined;
   /** For completion and help, in the background; again after a line, which may have replaced a stale cached schema by the live one. */
   const refreshSchema = () => void session.schema.full().then((s) => (schema = s));
@@ -90,7 +92,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
     // Candidates, and what they need from QEMU first: repl/tab.ts.
     completer: replCompleter(
       {
-        client,
+        qemu,
         qmpCommands: () => qmpCommands,
         hmpMode: () => settings.hmpMode,
         inTransaction: () => transaction !== undefined,
@@ -280,7 +282,6 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
         // Refused before anything is asked or typed: the gate says no either way.
         check({ kind: 'qmp', call: statement.call }, session.readOnly);
         const request = await session.schema.request(statement.call).finally(refreshSchema);
-        if (request.execute === 'quit' && !(await confirmQuit())) return;
         return qmp(request);
       }
     }
@@ -317,24 +318,33 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
     }
   }
 
-  async function sendAction(action: Action): Promise<void> {
+  /**
+   * Every action the user typed goes through the gate (core/gate.ts), as in
+   * every mode. One that quits QEMU (core/action.ts quitsQemu: `quit`, `!q`,
+   * human-monitor-command's quit, ...) asks first; once sent, QEMU's going
+   * away is the success it asked for (exit 0). Undefined: not sent.
+   */
+  async function run(action: Action): Promise<Sent | undefined> {
     check(action, session.readOnly);
-    const sent = await withBusy((signal) => send(session, action, signal));
-    if (sent.kind === 'qmp') await showReply(settings.pretty ? prettyJson(sent.value, paint) : compactJson(sent.value));
-  }
-
-  /** Every request the user typed goes through the gate (core/gate.ts), as in every mode. */
-  async function qmp(request: Request): Promise<void> {
-    const quits = request.execute === 'quit';
+    const quits = quitsQemu(action);
+    if (quits && !(await confirmQuit())) return undefined;
     if (quits) quitting = true;
-    let sent: Sent;
     try {
-      sent = await withBusy((signal) => send(session, { kind: 'request', request }, signal));
+      return await withBusy((signal) => send(session, action, signal));
     } catch (err) {
       if (quits) quitting = false;
       throw err;
     }
-    if (sent.kind !== 'qmp') return;
+  }
+
+  async function sendAction(action: Action): Promise<void> {
+    const sent = await run(action);
+    if (sent?.kind === 'qmp') await showReply(settings.pretty ? prettyJson(sent.value, paint) : compactJson(sent.value));
+  }
+
+  async function qmp(request: Request): Promise<void> {
+    const sent = await run({ kind: 'request', request });
+    if (sent?.kind !== 'qmp') return;
     // The run state is whatever QEMU last said (GUEST_PANICKED leaves no event behind it).
     if (request.execute === 'query-status' && typeof (sent.value as JsonObject)?.status === 'string') {
       runState = inert((sent.value as JsonObject).status as string);
@@ -343,18 +353,20 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
   }
 
   async function hmp(commandLine: string): Promise<void> {
-    check({ kind: 'hmp', commandLine }, session.readOnly);
-    const quits = isQuitHmp(commandLine);
-    if (quits && !(await confirmQuit())) return;
-    if (quits) quitting = true;
-    const sent = await withBusy((signal) => send(session, { kind: 'hmp', commandLine }, signal));
-    const text = sent.kind === 'hmp' ? sent.text : '';
+    const sent = await run({ kind: 'hmp', commandLine });
+    const text = sent?.kind === 'hmp' ? sent.text : '';
     if (text) await showReply(text, 'peer');
   }
 
   /** The VM's names for completion, fetched in the background. */
   async function refreshLive(): Promise<void> {
-    live = await fetchLiveNames(client);
+    if (qemu) live = await fetchLiveNames(qemu);
+  }
+
+  /** `.jobs` and `.wait` look at QEMU's jobs and migration: a guest agent has neither. */
+  function jobsQemu(what: string): QmpClient {
+    if (!qemu) throw new UsageError(`${what} is about QEMU's jobs and migration: a guest agent has none`);
+    return qemu;
   }
 
   function confirmQuit(): Promise<boolean> {
@@ -374,11 +386,13 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
       hmp,
       loadHmpCommands: () => void hmpNames.load(),
       schema: (work) => session.schema.judge(work),
-      wait: (id) =>
-        withBusy(async (signal) => {
-          await follow(id, { client, stream: io.stderr, signal, onReporter: (r) => (progress = r) });
-        }),
-      jobs: async () => say((await jobsTable(client)).join('\n')),
+      wait: (id) => {
+        const jobs = jobsQemu('.wait');
+        return withBusy(async (signal) => {
+          await follow(id, { client: jobs, stream: io.stderr, signal, onReporter: (r) => (progress = r) });
+        });
+      },
+      jobs: async () => say((await jobsTable(jobsQemu('.jobs'))).join('\n')),
     });
   }
 

@@ -2,7 +2,7 @@
  * The VM's own names, for completing `device=`, `node-name=`, `job-id=` and
  * `id=`: block devices (query-block), nodes (query-named-block-nodes), jobs
  * (query-jobs) and devices with ids (/machine/peripheral). The look-ups are
- * marked internal: they stay out of --json and the -v trace.
+ * marked internal: they stay out of --json, and -v and --log mark them as qmpsh's own.
  */
 import type { QmpClient } from '../../session.js';
 import { isObject, type JsonObject } from '../../protocol/messages.js';

@@ -3,7 +3,8 @@
  * a line needs from QEMU is asked first, once a session: HMP's command names
  * (`help`) and `info` subcommands (`help info`), and device_add's driver
  * properties (device-list-properties). Candidates come from the peer: one
- * with a control character in it is dropped, never shown live.
+ * with a control character in it is dropped, never shown live. A guest agent
+ * has none of these: on an agent session nothing is asked (`qemu` is undefined).
  */
 import { SchemaArgumentCompleter, type LiveNameSets } from '../completion/arguments.js';
 import { DevicePropertyCache } from '../completion/device-properties.js';
@@ -36,12 +37,15 @@ export class HmpNames {
   private info: string[] = [];
   private loaded: Promise<void> | undefined;
 
-  constructor(private readonly client: QmpClient) {}
+  /** `client`: the QEMU to ask; undefined on a guest agent (no HMP there: no names, nothing asked). */
+  constructor(private readonly client: QmpClient | undefined) {}
 
   load(): Promise<void> {
+    const client = this.client;
+    if (!client) return Promise.resolve();
     this.loaded ??= Promise.all([
-      internalHmp(this.client, 'help').then((text) => (this.commands = namesIn(text, /^([A-Za-z_][\w-]*)/))),
-      internalHmp(this.client, 'help info').then((text) => (this.info = namesIn(text, /^info ([A-Za-z_][\w-]*)/))),
+      internalHmp(client, 'help').then((text) => (this.commands = namesIn(text, /^([A-Za-z_][\w-]*)/))),
+      internalHmp(client, 'help info').then((text) => (this.info = namesIn(text, /^info ([A-Za-z_][\w-]*)/))),
     ]).then(
       () => undefined,
       () => undefined,
@@ -68,7 +72,8 @@ function namesIn(text: string, pattern: RegExp): string[] {
 }
 
 export interface TabSources {
-  client: QmpClient;
+  /** The QEMU that completion's look-ups ask; undefined on a guest agent, which has none of them. */
+  qemu: QmpClient | undefined;
   qmpCommands: () => readonly string[];
   hmpMode: () => boolean;
   inTransaction: () => boolean;
@@ -79,13 +84,13 @@ export interface TabSources {
 export type AsyncCompleter = (line: string, callback: (err: null, result: [string[], string]) => void) => void;
 
 export function replCompleter(sources: TabSources, hmp: HmpNames): AsyncCompleter {
-  const devices = new DevicePropertyCache(sources.client);
+  const devices = sources.qemu ? new DevicePropertyCache(sources.qemu) : undefined;
   const argumentCompleter = new SchemaArgumentCompleter(sources.schema, sources.live, devices);
   return (line, callback) => {
     void (async () => {
       const words = line.trimStart().split(/\s+/);
       if (sources.hmpMode() || line.trimStart().startsWith('!')) await hmp.load();
-      else await devices.forLine(words[0], words.slice(1, -1));
+      else await devices?.forLine(words[0], words.slice(1, -1));
       const [candidates, partial] = complete(line, {
         qmpCommands: sources.qmpCommands,
         shellCommands: () => SHELL_COMMANDS.map((c) => c.name),
