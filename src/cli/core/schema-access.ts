@@ -67,7 +67,7 @@ export class SchemaAccess {
       if (this.options.schemaless || schemaKey(this.client.greeting) === undefined) return undefined;
       let names: string[] | undefined;
       try {
-        const listed = await this.client.execute('query-commands', undefined, { internal: true });
+        const listed = await internal(this.client, 'query-commands', undefined, { internal: true });
         if (Array.isArray(listed)) {
           names = listed.map((c) => (c && typeof c === 'object' && !Array.isArray(c) ? (c as { name?: unknown }).name : undefined))
             .filter((n): n is string => typeof n === 'string');
