@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useFakeServers } from '../helpers/fake-server.js';
 import { startQemu, type Qemu } from '../helpers/qemu.js';
-import { CLI, runCli } from '../helpers/run-cli.js';
+import { CLI, CLI_SHELL, runCli } from '../helpers/run-cli.js';
 
 let qemu: Qemu;
 /** Monitors: A and C are watched by the CLI under test, B drives the VM. */
@@ -145,6 +145,48 @@ describe('a reader that goes away (| head -1) ends every mode quietly, exit 0, a
     expect(child.stderr()).toBe('');
     await drive('cont');
     await free(A);
+  });
+});
+
+describe('a stderr that cannot be written (2>/dev/full, a reader gone) is let go: stdout and the run go on', () => {
+  // -v writes the whole conversation to stderr: a stderr that fails for good is
+  // not a slow one (it was taken for one: every session waited for a 'drain',
+  // and the run ended in a false 'cannot connect', exit 3, after 5 s).
+  const MODES: Record<string, { args: () => string[]; input?: string; expect: RegExp }> = {
+    'one-shot': { args: () => [A, 'query-status'], expect: /"status":"running"/ },
+    batch: { args: () => [A], input: 'query-status\nquery-name\n', expect: /"status":"running"/ },
+    'fan-out': { args: () => [A, C, 'query-status'], expect: /"target":.*"status":"running"/ },
+    '--events --count 1': { args: () => [A, '--events', '--count', '1', '--timeout', '10'], expect: /"event":"STOP"/ },
+  };
+  const shellRun = (line: string, input = ''): Promise<{ code: number | null; stdout: string }> =>
+    new Promise((resolve) => {
+      const child = spawn('bash', ['-c', line], { stdio: 'pipe' });
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout });
+      });
+      child.stdin.end(input);
+    });
+  it.each(Object.keys(MODES))('%s with -v', async (name) => {
+    const mode = MODES[name]!;
+    for (const stderr of ['2>/dev/full', '2> >(head -c 1 >/dev/null)']) {
+      const words = mode.args().map((a) => `'${a}'`).join(' ');
+      const run = shellRun(`${CLI_SHELL} -v ${words} ${stderr}`, mode.input);
+      // Its session's start cannot be seen (stderr is gone): events until it has one.
+      let ended = false;
+      void run.then(() => (ended = true));
+      while (name.startsWith('--events') && !ended) {
+        await drive('stop');
+        await drive('cont');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const r = await run;
+      expect(r.code, `${name} ${stderr}`).toBe(0);
+      expect(r.stdout, `${name} ${stderr}`).toMatch(mode.expect);
+    }
   });
 });
 

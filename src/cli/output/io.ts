@@ -79,8 +79,17 @@ export async function processIo(settings: ColorSettings): Promise<Io> {
     }
     throw err;
   });
-  // stderr closed too: nothing left to tell anyone.
-  stderr.on('error', () => {});
+  // stderr gone (EPIPE, ENOSPC: `2>/dev/full`, a reader that left): nothing
+  // left to tell anyone there. It is not a slow reader: backpressure lets it
+  // go (else every session would wait for a 'drain' that never comes, and a
+  // -v run ended in a false 'cannot connect'), and what would go there is
+  // dropped; stdout and the run go on.
+  let errGone = false;
+  stderr.on('error', () => {
+    errGone = true;
+    full.delete(stderr);
+    checkFlow();
+  });
 
   const watchers = new Set<{ pause: () => void; resume: () => void }>();
   let blocked = false;
@@ -106,7 +115,9 @@ export async function processIo(settings: ColorSettings): Promise<Io> {
     });
   }
   closing.signal.addEventListener('abort', checkFlow, { once: true });
-  const toErr = (text: string) => wrote(stderr, stderr.write(text));
+  const toErr = (text: string) => {
+    if (!errGone) wrote(stderr, stderr.write(text));
+  };
 
   const paints = await paintsFor(process, settings);
   const outSafe = paints.out.level > 0 ? inertKeepingSgr : inert;
