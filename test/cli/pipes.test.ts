@@ -4,7 +4,7 @@
  * stop reading the socket (backpressure) instead of buffering without bound,
  * and nothing is dropped.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useFakeServers } from '../helpers/fake-server.js';
@@ -103,6 +103,17 @@ describe('a reader that goes away (| head -1) ends every mode quietly, exit 0, a
     await drive('cont');
     expect(await child.exited).toEqual([0, null]);
     expect(child.stderr()).toBe('');
+    await free(A);
+  });
+
+  it.each([['--events'], ['--wait-event', 'RESUME']])('%s on a quiet VM: the reader leaves with nothing written, and it ends all the same', async (...mode) => {
+    // A shell's pipe (node's own child pipes are socket pairs): a reader that
+    // reads nothing and leaves after 2 s. No event is made: before, qmpsh
+    // waited for one to write (EPIPE), holding the monitor all the while.
+    const line = `${CLI_SHELL} '${A}' ${mode.join(' ')} | sleep 2; echo "exit \${PIPESTATUS[0]}"`;
+    const r = spawnSync('bash', ['-c', line], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.stdout.trim()).toBe('exit 0');
+    expect(r.stderr).toBe('');
     await free(A);
   });
 

@@ -3,6 +3,9 @@
  * stdout (`qmpsh ... | head -1`) ends output quietly instead of failing, and
  * through `closed` the run (main.ts, core/interrupt.ts): every mode stops.
  *
+ * A reader that leaves is noticed even with nothing to write
+ * (output/reader-watch.ts), so a quiet --events frees its monitor.
+ *
  * Every string that leaves through here is made inert (output/inert.ts): C0
  * controls but newline and tab, DEL, C1 and bidi controls are shown as
  * visible escapes, whoever wrote them (QEMU, a guest, a hostile peer). Our
@@ -14,6 +17,7 @@
 import { paintsFor, type ColorSettings } from './color.js';
 import type { Paint } from './format.js';
 import { inert, inertKeepingSgr } from './inert.js';
+import { watchStdoutReader } from './reader-watch.js';
 
 export interface Io {
   /** A line of our formatting (JSON, tables, coloured text) on stdout. */
@@ -115,6 +119,10 @@ export async function processIo(settings: ColorSettings): Promise<Io> {
     });
   }
   closing.signal.addEventListener('abort', checkFlow, { once: true });
+  // A reader that left a pipe we have nothing to write to yet (a quiet VM
+  // under --events): noticed by looking, not only at the next write.
+  const unwatch = watchStdoutReader(() => closing.abort());
+  closing.signal.addEventListener('abort', unwatch, { once: true });
   const toErr = (text: string) => {
     if (!errGone) wrote(stderr, stderr.write(text));
   };
