@@ -12,7 +12,7 @@ const out = join(dir, 'results.json');
 try {
   execFileSync(
     process.execPath,
-    ['node_modules/vitest/vitest.mjs', 'run', 'test/hardening', 'test/cli/faults.test.ts', 'test/repl', '--reporter=json', `--outputFile=${out}`],
+    ['node_modules/vitest/vitest.mjs', 'run', 'test/hardening', 'test/cli/faults.test.ts', 'test/repl', 'test/cli/signals.test.ts', 'test/cli/pipes.test.ts', 'test/cli/inject.test.ts', 'test/cli/matrix.test.ts', '--reporter=json', `--outputFile=${out}`],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
 } catch {
@@ -22,9 +22,21 @@ const results = JSON.parse(readFileSync(out, 'utf8'));
 rmSync(dir, { recursive: true, force: true });
 
 const tests = results.testResults.flatMap((file) => file.assertionResults);
-const passed = (group) => tests.filter((t) => t.status === 'passed' && t.ancestorTitles[0]?.startsWith(group));
-const total = (group) => tests.filter((t) => t.ancestorTitles[0]?.startsWith(group)).length;
+// A group: the tests under a top-level describe whose title starts with a
+// string, or matches a RegExp.
+const inGroup = (t, group) => {
+  const title = t.ancestorTitles[0] ?? '';
+  return group instanceof RegExp ? group.test(title) : title.startsWith(group);
+};
+const passed = (group) => tests.filter((t) => t.status === 'passed' && inGroup(t, group));
+const total = (group) => tests.filter((t) => inGroup(t, group)).length;
 const count = (group) => `${passed(group).length} of ${total(group)}`;
+/** Several groups (top-level describe titles starting with each) as one count. */
+const counts = (...groups) => {
+  const p = groups.reduce((n, g) => n + passed(g).length, 0);
+  const t = groups.reduce((n, g) => n + total(g), 0);
+  return `${p} of ${t}`;
+};
 const numberIn = (group) => {
   const t = passed(group)[0];
   const m = t && /(\d[\d,]*)/.exec(t.title);
@@ -39,6 +51,16 @@ const rows = [
   ['Bad command lines typed into the REPL, which went on', count('bad input, REPL')],
   ['REPL sessions driven in a real terminal (events, history, Ctrl-C, QEMU killed)', `${passed('REPL').length} of ${total('REPL')}`],
   ['Events flooded while a command was pending, all delivered in order', passed('an event flood').length ? numberIn('an event flood') : '0'],
+  ['Malformed greetings: one shape check, exit 4 with one line in every mode', counts('the greeting shape', 'a malformed greeting')],
+  ['Peer values no formatter foresaw (odd timestamps, numbers no double holds, odd REPL replies): shown, never a crash', counts('event timestamps', 'a REPL peer whose', 'numbers no double holds')],
+  ['Output formatters fuzzed with random replies and events: no exception', count('the output formatters take anything')],
+  ['Schema cache: names from the wire, a poisoned or stale cache, damaged files', counts('paths from the wire', 'a poisoned or stale schema cache')],
+  ['Code cache: flipped, truncated or random bytes mean one normal start', count('a damaged compile cache')],
+  ['Secrets: the table through --log, -v and the REPL history', counts('--log and -v mask', 'the REPL keeps every case')],
+  ['Signals: INT, TERM, HUP x every mode, exit 128+N, nothing left behind', counts('SIGINT', 'SIGTERM', 'SIGHUP', 'a run that does not unwind', '--launch refuses -daemonize')],
+  ['Pipes: a reader that leaves, a stderr that fails, a reader that stalls', counts('a reader that goes away', 'a stderr that cannot be written', 'a reader that stalls')],
+  ['Peer text made inert: every mode, a scripted peer and a real QEMU', counts('peer text never reaches', 'a hostile file name')],
+  ['Cross-cutting options x modes (read-only, log, -v, colour, timeout, agent)', counts('the matrix is complete', /^--read-only$/, /^--log$/, /^-v$/, /^--no-color/, /^--timeout$/, /^--agent$/)],
 ];
 const table = [
   '| what the test suite proves on every run | count |',

@@ -30,6 +30,18 @@ export const HOSTILE_PEERS: HostileCase[] = [
   { name: 'JSON that is not an object', script: afterCommand((c) => c.send('[1,2,3]\r\n')), code: 4, message: /JSON that is not an object/ },
   { name: 'a greeting of the wrong shape', script: (c) => c.send({ QMP: { version: 7 } }), code: 4, message: /malformed greeting/ },
   { name: 'a reply before the greeting', script: (c) => c.send({ return: {} }), code: 4, message: /reply before its greeting/ },
+  // Greetings whose fields would become file names or crash a formatter.
+  ...([
+    ['a path in the greeting\'s version', { qemu: { major: 7, minor: 2, micro: '0/../../../../tmp/x/evil' }, package: 'p' }],
+    ['a greeting whose package is a number', { qemu: { major: 7, minor: 2, micro: 0 }, package: 123 }],
+    ['a greeting whose major is an object', { qemu: { major: {}, minor: 2, micro: 0 }, package: 'p' }],
+  ] as const).map(([name, version]): HostileCase => ({
+    name,
+    script: (c) => c.send({ QMP: { version, capabilities: [] } }),
+    code: 4,
+    message: /^qmpsh: the server sent a malformed greeting: [^\n]*\n$/,
+  })),
+  { name: 'a number no double holds (1e400)', script: afterCommand((c, id) => c.send(`{"return": {"r": 1e400}, "id": ${JSON.stringify(id)}}\r\n`)), code: 4, message: /^qmpsh: the server sent a number out of range: the number 1e400 is beyond what a double holds/ },
   {
     name: 'negotiation refused',
     script: async (c) => {
