@@ -75,6 +75,20 @@ describe('--launch', () => {
     }
   });
 
+  it('works with a $TMPDIR too long for a socket path (107 bytes): the socket goes under /tmp', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'qmpsh-long-'));
+    const tmp = join(base, 'x'.repeat(100));
+    mkdirSync(tmp);
+    try {
+      const r = await runCli(['--launch', 'query-status', '--', ...QEMU], { env: { TMPDIR: tmp } });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ status: 'running' });
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
   it('shows QEMU\'s own error when it fails to start, and a missing binary, exit 3', async () => {
     const bad = await runCli(['--launch', 'query-status', '--', QEMU_BINARY, '-M', 'no-such-machine', '-display', 'none']);
     expect(bad.code).toBe(3);

@@ -10,12 +10,24 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { UNIX_PATH_MAX } from '../../address.js';
 import { ConnectError } from '../../errors.js';
 import { onCleanup } from '../core/interrupt.js';
 import type { Runtime } from '../core/session.js';
 import type { Targets } from '../options/decide.js';
 
 type Launch = Extract<Targets, { kind: 'launch' }>;
+
+/**
+ * Where the private directory goes: $TMPDIR, unless a socket in it would be
+ * longer than a Unix socket path may be (107 bytes: QEMU could not create
+ * it); then /tmp.
+ */
+function launchBase(): string {
+  const fits = (base: string) => Buffer.byteLength(path.join(base, 'qmpsh-launch-XXXXXX', 'qmp.sock')) <= UNIX_PATH_MAX;
+  const base = os.tmpdir();
+  return fits(base) || !fits('/tmp') ? base : '/tmp';
+}
 
 /** Starts QEMU, runs `run` on its socket (the mode, with every option as given), stops QEMU. */
 export async function runLaunch(
@@ -25,7 +37,7 @@ export async function runLaunch(
 ): Promise<void> {
   const { io } = rt;
   const [binary, ...args] = launch.argv as [string, ...string[]];
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qmpsh-launch-'));
+  const dir = fs.mkdtempSync(path.join(launchBase(), 'qmpsh-launch-'));
   const sock = path.join(dir, 'qmp.sock');
   let stderr = '';
   // QEMU's option syntax ends a value at a comma; a comma in the path is written twice.
