@@ -4,7 +4,7 @@
  * exit code. Never process.exit(): stdout may still be flushing.
  */
 import { QmpError } from '../errors.js';
-import { exitCodeFor } from './core/exit-codes.js';
+import { EXIT, exitCodeFor } from './core/exit-codes.js';
 import { messageWithHint } from './core/hints.js';
 import { endRun, runEnd, runSignal } from './core/interrupt.js';
 import type { Runtime } from './core/session.js';
@@ -47,6 +47,10 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
     }
     process.exitCode = 0;
     await run(invocation, io);
+    // A write that failed says so a tick later (ENOSPC on a file or device):
+    // let it, so that the last output's fate decides the exit code too.
+    await io.flush();
+    await new Promise((resolve) => setImmediate(resolve));
   } catch (err) {
     // A closed stdout ends the run on purpose: what unwinding threw says nothing new.
     if (runEnd()?.kind !== 'stdout-closed') {
@@ -57,7 +61,10 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
   } finally {
     // A run ended early exits as such, whatever the mode made of it (core/interrupt.ts).
     const end = runEnd();
+    const failure = end?.kind === 'signal' ? undefined : io.writeFailure;
+    if (failure) io.error(failure);
     if (end) process.exitCode = end.kind === 'signal' ? end.code : 0;
+    if (failure) process.exitCode = EXIT.OUTPUT_FAILED;
   }
 }
 

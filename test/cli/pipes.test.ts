@@ -159,6 +159,19 @@ describe('a reader that goes away (| head -1) ends every mode quietly, exit 0, a
   });
 });
 
+describe('a stdout that cannot be written (>/dev/full): one line on stderr, exit 74, in every mode', () => {
+  it.each([
+    ['one-shot', () => [A, 'query-status'], ''],
+    ['batch', () => [A], 'query-status\nquery-name\n'],
+    ['fan-out', () => [A, C, 'query-status'], ''],
+  ] as const)('%s', (_name, args, input) => {
+    const words = args().map((a) => `'${a}'`).join(' ');
+    const r = spawnSync('bash', ['-c', `${CLI_SHELL} ${words} >/dev/full`], { encoding: 'utf8', input, timeout: 20_000 });
+    expect(r.status).toBe(74);
+    expect(r.stderr).toBe('qmpsh: cannot write to standard output: ENOSPC (no space left on device)\n');
+  });
+});
+
 describe('a stderr that cannot be written (2>/dev/full, a reader gone) is let go: stdout and the run go on', () => {
   // -v writes the whole conversation to stderr: a stderr that fails for good is
   // not a slow one (it was taken for one: every session waited for a 'drain',
@@ -167,7 +180,7 @@ describe('a stderr that cannot be written (2>/dev/full, a reader gone) is let go
     'one-shot': { args: () => [A, 'query-status'], expect: /"status":"running"/ },
     batch: { args: () => [A], input: 'query-status\nquery-name\n', expect: /"status":"running"/ },
     'fan-out': { args: () => [A, C, 'query-status'], expect: /"target":.*"status":"running"/ },
-    '--events --count 1': { args: () => [A, '--events', '--count', '1', '--timeout', '10'], expect: /"event":"STOP"/ },
+    '--events --count 1': { args: () => [A, '--events', '--count', '1', '--timeout', '10'], expect: /"event":"(STOP|RESUME)"/ },
   };
   const shellRun = (line: string, input = ''): Promise<{ code: number | null; stdout: string }> =>
     new Promise((resolve) => {

@@ -9,6 +9,8 @@ export const EXIT = {
   CONNECTION_LOST: 4,
   TIMEOUT: 5,
   INTERRUPTED: 130,
+  /** stdout cannot be written (ENOSPC, EIO; not its reader leaving): EX_IOERR. */
+  OUTPUT_FAILED: 74,
 } as const;
 
 const BY_CODE: Record<QmpErrorCode, number> = {
@@ -43,4 +45,5 @@ export const EXIT_CODES_HELP = `Exit codes:
   4    connection lost or protocol violation
   5    timeout (no reply, job or event in time; a stopped QEMU)
   130  interrupted (Ctrl-C, SIGINT); 143 SIGTERM, 129 SIGHUP (128 + the signal)
+  74   output cannot be written (stdout full or failing; not a reader that left)
   70   internal error in qmpsh (a bug: please report it)`;

@@ -20,7 +20,11 @@ import { setMaxListeners } from 'node:events';
 
 export type RunEnd =
   | { kind: 'signal'; signal: EndingSignal; code: number }
-  /** stdout's reader went away (EPIPE): nothing more to say to anyone. */
+  /**
+   * stdout's reader went away (EPIPE): nothing more to say to anyone. Or
+   * stdout cannot be written (ENOSPC, EIO): every mode stops the same way,
+   * and main says why (Io.writeFailure), exit 74 (EX_IOERR).
+   */
   | { kind: 'stdout-closed' };
 
 /** The signals that end qmpsh, and their numbers (signal(7)): exit 128+N. */

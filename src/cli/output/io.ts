@@ -50,6 +50,8 @@ export interface Io {
    * output ends quietly, and main ends the run.
    */
   readonly closed: AbortSignal;
+  /** Why stdout cannot be written, when it is not its reader leaving (ENOSPC, EIO). */
+  readonly writeFailure: string | undefined;
   /**
    * Backpressure: `pause` is called when stdout or stderr holds more than
    * its buffer because the reader is slower than what comes in, `resume` when
@@ -76,12 +78,13 @@ export async function processIo(settings: ColorSettings): Promise<Io> {
     corked = false;
     stdout.uncork();
   };
+  let failure: string | undefined;
   stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') {
-      closing.abort();
-      return;
-    }
-    throw err;
+    // EPIPE: the reader left (quietly, exit 0). Anything else (ENOSPC on
+    // `>/dev/full` or a full disk, EIO): output cannot go on either, but
+    // that is an error to tell (main.ts, exit 74), not a bug of ours.
+    if (err.code !== 'EPIPE') failure ??= `cannot write to standard output: ${err.code ?? ''} (${err.message.replace(/^[A-Z]+: /, '').replace(/, write$/, '')})`;
+    closing.abort();
   });
   // stderr gone (EPIPE, ENOSPC: `2>/dev/full`, a reader that left): nothing
   // left to tell anyone there. It is not a slow reader: backpressure lets it
@@ -172,6 +175,9 @@ export async function processIo(settings: ColorSettings): Promise<Io> {
         }
       }),
     closed: closing.signal,
+    get writeFailure() {
+      return failure;
+    },
     watchBackpressure(pause, resume) {
       const watcher = { pause, resume };
       watchers.add(watcher);
