@@ -30,10 +30,12 @@ export interface TargetOutcome {
  * of stdout went away: every target stopped for that, and nobody asked.
  */
 export async function reportFanOut(io: Io, outcomes: readonly TargetOutcome[]): Promise<void> {
-  if (runEnd()?.kind === 'stdout-closed') return;
-  const failed = outcomes.filter((o) => o.error !== undefined);
-  // The summary comes after every block, also on a terminal shared by both streams.
+  // The summary comes after every block, also on a terminal shared by both
+  // streams; and not at all when stdout failed (a write says so a tick later).
   await io.flush();
+  await new Promise((resolve) => setImmediate(resolve));
+  if (runEnd()?.kind === 'stdout-closed' || io.writeFailure) return;
+  const failed = outcomes.filter((o) => o.error !== undefined);
   io.err(
     `${io.errPaint.dim('qmpsh:')} ${outcomes.length - failed.length} of ${outcomes.length} targets succeeded` +
       (failed.length ? `; failed: ${failed.map((o) => `${o.target} (${o.error?.code ?? 'error'})`).join(', ')}` : ''),
