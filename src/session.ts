@@ -166,11 +166,19 @@ export class QmpClient extends ClientListeners implements AsyncDisposable {
       this.stateValue = 'closed';
       throw new InterruptedError('not connected: aborted before connecting', { cause: signal.reason });
     }
-    const transport = await connectWithRetry(this.address, this.options);
+    let transport: Transport;
+    try {
+      transport = await connectWithRetry(this.address, this.options);
+    } catch (err) {
+      // Whatever a transport made of the abort (ssh says it was logging in), it is an AbortError here.
+      if (!signal?.aborted || err instanceof InterruptedError) throw err;
+      this.stateValue = 'closed';
+      throw new InterruptedError(`interrupted while connecting to ${where}`, { cause: err });
+    }
     if (signal?.aborted) {
       this.stateValue = 'closed';
       transport.close();
-      throw new InterruptedError('interrupted while connecting');
+      throw new InterruptedError(`interrupted while connecting to ${where}`, { cause: signal.reason });
     }
     const started = Date.now();
     this.transport = transport;
@@ -200,7 +208,7 @@ export class QmpClient extends ClientListeners implements AsyncDisposable {
           );
         }, remaining)
       : undefined;
-    const onAbort = () => this.fail(new InterruptedError('interrupted while connecting'));
+    const onAbort = () => this.fail(new InterruptedError(`interrupted while connecting to ${where}`, { cause: signal?.reason }));
     if (this.options.signal?.aborted) onAbort();
     else this.options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
