@@ -43,6 +43,7 @@ import type { EventMessage } from './protocol/messages.js';
 
 export type { ClientEvents, ExecuteOptions, QmpClientOptions, SessionState, WireMessage } from './session-types.js';
 import { silentPeerError } from './transport/peer.js';
+import { delayMs, timeLimitMs } from './timeouts.js';
 
 interface Pending {
   command: string;
@@ -101,10 +102,11 @@ export class QmpClient extends ClientListeners implements AsyncDisposable {
     super();
     this.address = address;
     this.options = {
-      connectTimeoutMs: options.connectTimeoutMs ?? 5000,
-      commandTimeoutMs: options.commandTimeoutMs ?? 60000,
+      // Checked here, once: a timer given 3e9 or Infinity would fire at once (timeouts.ts). 0 = no limit.
+      connectTimeoutMs: timeLimitMs('connectTimeoutMs', options.connectTimeoutMs, 5000),
+      commandTimeoutMs: timeLimitMs('commandTimeoutMs', options.commandTimeoutMs, 60000),
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-      waitForSocketMs: options.waitForSocketMs ?? 0,
+      waitForSocketMs: delayMs('waitForSocketMs', options.waitForSocketMs, 0, true),
       capabilities: options.capabilities ?? [],
       agent: options.agent ?? false,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -273,7 +275,12 @@ export class QmpClient extends ClientListeners implements AsyncDisposable {
     if (options.signal?.aborted) {
       return Promise.reject(new InterruptedError(`'${command}' was not sent: interrupted`));
     }
-    const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
+    let timeoutMs: number;
+    try {
+      timeoutMs = timeLimitMs('timeoutMs', options.timeoutMs, this.options.commandTimeoutMs);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const expectsClose = options.expectsClose ?? command === 'quit';
 
     return new Promise<JsonValue>((resolve, reject) => {
