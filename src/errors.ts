@@ -19,6 +19,12 @@
  *   ├── StateError                QMP_INVALID_STATE: a call in the wrong session state
  *   ├── EventOverflowError        QMP_EVENT_OVERFLOW: an event stream's buffer was full
  *   └── InterruptedError          ERR_INTERRUPTED: an AbortSignal, Ctrl-C (its name is 'AbortError')
+ *
+ * A bad option value (a mistake in the calling code, not something QEMU did)
+ * is a RangeError or TypeError, as node's own APIs throw, with node's codes:
+ *
+ *   OptionRangeError (RangeError) ERR_OUT_OF_RANGE: e.g. a timeout of -5 or 0.4 ms
+ *   OptionTypeError (TypeError)   ERR_INVALID_ARG_TYPE: e.g. a timeout of '5000'
  */
 
 /** A request as sent (protocol/messages.ts Request; not imported: no import circle). */
@@ -235,5 +241,33 @@ export class InterruptedError extends QmpError {
   constructor(message = 'interrupted', options?: QmpErrorOptions) {
     super('ERR_INTERRUPTED', message, options);
     this.name = 'AbortError';
+  }
+}
+
+/**
+ * An option's value is out of its range (a timeout of -5 ms, 0.4 ms, or past
+ * what a timer holds). A RangeError, named so, with node's code
+ * ERR_OUT_OF_RANGE; `option` is the option's name (`commandTimeoutMs`).
+ */
+export class OptionRangeError extends RangeError {
+  readonly code = 'ERR_OUT_OF_RANGE';
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super(message);
+    this.name = 'RangeError';
+    this.option = option;
+  }
+}
+
+/** An option's value is of the wrong type (a timeout of '5000'): a TypeError with node's code ERR_INVALID_ARG_TYPE. */
+export class OptionTypeError extends TypeError {
+  readonly code = 'ERR_INVALID_ARG_TYPE';
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super(message);
+    this.name = 'TypeError';
+    this.option = option;
   }
 }

@@ -14,6 +14,7 @@ import { globToRegExp as globPattern } from './glob.js';
 import { stringifyJson, type JsonValue } from './protocol/json.js';
 import type { EventMessage } from './protocol/messages.js';
 import { parseValue } from './shell/parse.js';
+import { timeLimitMs } from './timeouts.js';
 
 /** What a waiter or a stream needs from a session: its events and its end (QmpClient is one). */
 export interface EventSource {
@@ -86,7 +87,8 @@ export interface EventWaiter {
 
 /**
  * Resolves with the first event that passes the filter. Rejects with
- * TimeoutError after `timeoutMs` (0 = never), InterruptedError on `signal`,
+ * TimeoutError after `timeoutMs` (0 or Infinity = never; checked as
+ * timeouts.ts says), InterruptedError on `signal`,
  * or the session's error when it closes first.
  */
 export function waitForEvent(
@@ -96,6 +98,12 @@ export function waitForEvent(
 ): EventWaiter {
   const accept = eventFilter(filter);
   let cancel = () => {};
+  let timeoutMs: number;
+  try {
+    timeoutMs = timeLimitMs('timeoutMs', options.timeoutMs);
+  } catch (err) {
+    return { promise: Promise.reject(err), cancel };
+  }
   const promise = new Promise<EventMessage>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const what = describeFilter(filter);
@@ -130,11 +138,11 @@ export function waitForEvent(
       done();
       reject(new InterruptedError(`stopped waiting for ${what}`));
     };
-    if (options.timeoutMs) {
+    if (timeoutMs) {
       timer = setTimeout(() => {
         done();
-        reject(new TimeoutError(`${what} did not arrive within ${options.timeoutMs! / 1000}s`));
-      }, options.timeoutMs);
+        reject(new TimeoutError(`${what} did not arrive within ${timeoutMs / 1000}s`));
+      }, timeoutMs);
     }
     if (options.signal?.aborted) {
       onAbort();

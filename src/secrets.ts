@@ -3,7 +3,7 @@
  * the REPL keeps out of its history file (hasSecret: masking would change
  * the message). Pure.
  *
- * The table has three parts:
+ * The table has four parts:
  *
  *  1. SECRET_ARGUMENTS: QMP (and guest agent) commands whose arguments hold a
  *     secret, by path, some only when a condition on the arguments holds
@@ -17,6 +17,10 @@
  *     "secret", and the password of credentials in a URL
  *     (`scheme://user:password@host`, iSCSI's `user%password@`), also inside
  *     strings such as `filename` and `json:{...}` pseudo-URLs.
+ *  4. SECRET_REPLIES: commands whose reply is a secret (qom-get of what
+ *     qom-set's value would be masked for), also through HMP. A reply does
+ *     not say what it answers: the CLI matches it to its request by id
+ *     (replyIsSecret on the request, maskReply on the reply).
  */
 import { parseJson, stringifyJson, type JsonValue } from './protocol/json.js';
 
@@ -38,16 +42,29 @@ export interface SecretArguments {
 }
 
 /**
- * qom-set's value is a secret when it sets a secret-like property (the
- * `data` of a secret object, anything named like a password), or any
- * property of a user-created object (/objects/ID, where secret objects
- * live). A partial QOM path (`sec0`) is caught by the property name.
+ * A QOM path that is, or may be, under /objects/ (where user-created objects,
+ * secret objects among them, live). Normalised as QEMU resolves it
+ * (qom/object.c object_resolve_abs_path skips empty parts: `//objects/s1`
+ * and `/objects//s1` are /objects/s1). A partial path (`s1`, no leading
+ * `/`) is any object whose path ends so (object_resolve_partial_path),
+ * /objects/s1 included: it counts too.
  */
-function qomSetsSecret(args: Obj): boolean {
+export function qomPathMayBeObject(path: string): boolean {
+  if (!path.startsWith('/')) return true;
+  return path.split('/').find((part) => part !== '') === 'objects';
+}
+
+/**
+ * qom-set's value (and qom-get's reply) is a secret when the property is
+ * secret-like (the `data` of a secret object, anything named like a
+ * password), or it is any property of a user-created object (/objects/ID,
+ * where secret objects live, also by a partial path).
+ */
+function qomTouchesSecret(args: Obj): boolean {
   const { path, property } = args;
   return (
     (typeof property === 'string' && (property === 'data' || SECRET_NAME.test(property))) ||
-    (typeof path === 'string' && path.startsWith('/objects/'))
+    (typeof path === 'string' && qomPathMayBeObject(path))
   );
 }
 
@@ -58,7 +75,7 @@ export const SECRET_ARGUMENTS: Readonly<Record<string, SecretArguments>> = {
   'change-vnc-password': { paths: [['password']] },
   // qapi/qom.json: a secret object's data is the secret itself (flat since QEMU 6.0; `props` before)
   'object-add': { paths: [['data'], ['props', 'data']], when: (args) => args['qom-type'] === 'secret' },
-  'qom-set': { paths: [['value']], when: qomSetsSecret },
+  'qom-set': { paths: [['value']], when: qomTouchesSecret },
   // qga/qapi-schema.json: what a guest program reads on stdin, what is written into a guest file
   'guest-exec': { paths: [['input-data']] },
   'guest-file-write': { paths: [['buf-b64']] },
@@ -106,6 +123,46 @@ export const SECRET_HMP: Readonly<Record<string, (rest: string, offset: number) 
     return positional('qom-set', words[0]?.text === '-j' ? words.slice(1) : words, ['path', 'property', 'value']);
   },
 };
+
+/** Part 4: commands whose reply is a secret when this holds for their arguments (the same rule as qom-set's value). */
+export const SECRET_REPLIES: Readonly<Record<string, (args: Obj) => boolean>> = {
+  // qom-get path=/objects/sx property=data answers with a secret object's data in clear (QEMU 7.2).
+  'qom-get': qomTouchesSecret,
+};
+
+/** Part 4 for HMP: the line read as the QMP twin (hmp-commands.hx: qom-get path property). */
+const SECRET_HMP_REPLIES: Readonly<Record<string, (rest: string) => HmpReading>> = {
+  'qom-get': (rest) => positional('qom-get', hmpWords(rest, 0), ['path', 'property']),
+};
+
+/**
+ * The reply to this request (as sent) is a secret: qom-get of a secret-like
+ * property or of an object under /objects/, also as an HMP line through
+ * human-monitor-command. The CLI masks that reply whole (maskReply).
+ */
+export function replyIsSecret(request: JsonValue): boolean {
+  if (!isObj(request)) return false;
+  const command = typeof request.execute === 'string' ? request.execute : request['exec-oob'];
+  const args = isObj(request.arguments) ? request.arguments : {};
+  if (typeof command !== 'string') return false;
+  if (command === 'human-monitor-command') {
+    const line = args['command-line'];
+    const m = typeof line === 'string' ? /^\s*(\S+)\s*/.exec(line) : null;
+    const name = m?.[1];
+    if (!m || name === undefined || !Object.hasOwn(SECRET_HMP_REPLIES, name)) return false;
+    const read = SECRET_HMP_REPLIES[name]?.((line as string).slice(m[0].length));
+    return read !== undefined && replyIsSecret({ execute: read.command, arguments: read.args });
+  }
+  const rule = Object.hasOwn(SECRET_REPLIES, command) ? SECRET_REPLIES[command] : undefined;
+  return rule !== undefined && rule(args);
+}
+
+/** A reply whose request was secret (replyIsSecret): masked as any message, and its `return` replaced by MASK. */
+export function maskReply(reply: JsonValue): JsonValue {
+  const masked = maskSecrets(reply);
+  if (isObj(masked) && Object.hasOwn(masked, 'return') && masked.return !== null) masked.return = MASK;
+  return masked;
+}
 
 /** A copy of a message (request, reply or event) with every secret replaced by MASK. */
 export function maskSecrets(message: JsonValue): JsonValue {

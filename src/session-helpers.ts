@@ -6,7 +6,8 @@ import type { ExecuteOptions, QmpClientOptions } from './session-types.js';
 
 /**
  * Connects; with waitForSocketMs, retries while the socket does not exist
- * yet or refuses connections (a QEMU that is starting).
+ * yet or refuses connections (a QEMU that is starting). The options are
+ * QmpClient's, checked already (timeouts.ts).
  */
 export async function connectWithRetry(
   address: Address,
@@ -18,8 +19,8 @@ export async function connectWithRetry(
   for (;;) {
     try {
       return await connectTransport(address, {
-        // Listening waits for QEMU to start and connect: waitForSocketMs, else a minute.
-        timeoutMs: address.kind === 'listen' ? waitMs || 60_000 : (options.connectTimeoutMs ?? 5000),
+        // Listening waits for QEMU to start and connect: waitForSocketMs (Infinity: no limit, 0), else a minute.
+        timeoutMs: address.kind === 'listen' ? (waitMs === Infinity ? 0 : waitMs || 60_000) : (options.connectTimeoutMs ?? 5000),
         ...(signal ? { signal } : {}),
         ...(options.registerCleanup ? { registerCleanup: options.registerCleanup } : {}),
       });

@@ -6,15 +6,16 @@ import type { EventMessage } from './protocol/messages.js';
 export type SessionState = 'connecting' | 'greeting' | 'negotiating' | 'ready' | 'closed';
 
 export interface QmpClientOptions {
-  /** Connect + greeting + negotiation, in ms (default 5000; 0 = no limit). */
+  /** Connect + greeting + negotiation, in ms (default 5000; 0 or Infinity = no limit; at most 2^31-1: timeouts.ts). */
   connectTimeoutMs?: number;
-  /** Default limit for each command's reply, in ms (default 60000; 0 = no limit). */
+  /** Default limit for each command's reply, in ms (default 60000; 0 or Infinity = no limit; at most 2^31-1). */
   commandTimeoutMs?: number;
   /** Largest message accepted from the server, in bytes (default 64 MiB). */
   maxMessageBytes?: number;
   /**
    * Before connecting, wait up to this many ms for a socket that does not
-   * exist yet or refuses connections (a QEMU that is starting). Default 0.
+   * exist yet or refuses connections (a QEMU that is starting). Default 0;
+   * Infinity waits without end.
    */
   waitForSocketMs?: number;
   /**
@@ -51,7 +52,7 @@ export interface QmpClientOptions {
 }
 
 export interface ExecuteOptions {
-  /** Overrides the client's commandTimeoutMs for this command (0 = no limit). */
+  /** Overrides the client's commandTimeoutMs for this command (0 or Infinity = no limit; at most 2^31-1). */
   timeoutMs?: number;
   /** Stops waiting for the reply (the command may still run in QEMU). */
   signal?: AbortSignal;

@@ -43,6 +43,7 @@ import type { EventMessage } from './protocol/messages.js';
 
 export type { ClientEvents, ExecuteOptions, QmpClientOptions, SessionState, WireMessage } from './session-types.js';
 import { silentPeerError } from './transport/peer.js';
+import { delayMs, timeLimitMs } from './timeouts.js';
 
 interface Pending {
   command: string;
@@ -101,10 +102,11 @@ export class QmpClient extends ClientListeners implements AsyncDisposable {
     super();
     this.address = address;
     this.options = {
-      connectTimeoutMs: options.connectTimeoutMs ?? 5000,
-      commandTimeoutMs: options.commandTimeoutMs ?? 60000,
+      // Checked here, once: a timer given 3e9 or Infinity would fire at once (timeouts.ts). 0 = no limit.
+      connectTimeoutMs: timeLimitMs('connectTimeoutMs', options.connectTimeoutMs, 5000),
+      commandTimeoutMs: timeLimitMs('commandTimeoutMs', options.commandTimeoutMs, 60000),
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-      waitForSocketMs: options.waitForSocketMs ?? 0,
+      waitForSocketMs: delayMs('waitForSocketMs', options.waitForSocketMs, 0, true),
       capabilities: options.capabilities ?? [],
       agent: options.agent ?? false,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -166,11 +168,19 @@ export class QmpClient extends ClientListeners implements AsyncDisposable {
       this.stateValue = 'closed';
       throw new InterruptedError('not connected: aborted before connecting', { cause: signal.reason });
     }
-    const transport = await connectWithRetry(this.address, this.options);
+    let transport: Transport;
+    try {
+      transport = await connectWithRetry(this.address, this.options);
+    } catch (err) {
+      // Whatever a transport made of the abort (ssh says it was logging in), it is an AbortError here.
+      if (!signal?.aborted || err instanceof InterruptedError) throw err;
+      this.stateValue = 'closed';
+      throw new InterruptedError(`interrupted while connecting to ${where}`, { cause: err });
+    }
     if (signal?.aborted) {
       this.stateValue = 'closed';
       transport.close();
-      throw new InterruptedError('interrupted while connecting');
+      throw new InterruptedError(`interrupted while connecting to ${where}`, { cause: signal.reason });
     }
     const started = Date.now();
     this.transport = transport;
@@ -200,7 +210,7 @@ export class QmpClient extends ClientListeners implements AsyncDisposable {
           );
         }, remaining)
       : undefined;
-    const onAbort = () => this.fail(new InterruptedError('interrupted while connecting'));
+    const onAbort = () => this.fail(new InterruptedError(`interrupted while connecting to ${where}`, { cause: signal?.reason }));
     if (this.options.signal?.aborted) onAbort();
     else this.options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -265,7 +275,12 @@ export class QmpClient extends ClientListeners implements AsyncDisposable {
     if (options.signal?.aborted) {
       return Promise.reject(new InterruptedError(`'${command}' was not sent: interrupted`));
     }
-    const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
+    let timeoutMs: number;
+    try {
+      timeoutMs = timeLimitMs('timeoutMs', options.timeoutMs, this.options.commandTimeoutMs);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const expectsClose = options.expectsClose ?? command === 'quit';
 
     return new Promise<JsonValue>((resolve, reject) => {

@@ -13,11 +13,12 @@ import type { QmpClient } from '../session.js';
 import type { ExecuteOptions } from '../session-types.js';
 import { MigrationTracker, type MigrationProgress } from './migration.js';
 import { jobsFrom, MIGRATION_ENDED, type JobState } from './model.js';
+import { delayMs } from '../timeouts.js';
 
 export interface FollowOptions {
   /** Stops following with an AbortError (the job goes on in QEMU). */
   signal?: AbortSignal;
-  /** Poll interval when no event comes, in ms (default 500). */
+  /** Poll interval when no event comes, in ms (default 500; 0 to 2^31-1: see timeouts.ts). */
   intervalMs?: number;
   /**
    * On `signal`, a query in flight is still waited for (to its reply or its
@@ -85,7 +86,7 @@ async function* follow<T>(
 ): AsyncGenerator<T, void, undefined> {
   const { signal } = options;
   const querySignal = options.finishQueries ? undefined : signal;
-  const interval = options.intervalMs ?? 500;
+  const interval = delayMs('intervalMs', options.intervalMs, 500);
   let wake: (() => void) | undefined;
   let woken = false;
   const onEvent = (e: EventMessage) => {

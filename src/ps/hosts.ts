@@ -7,6 +7,7 @@ import { ConnectError } from '../errors.js';
 import { describeSshFailure, runOnSshHost, type SshTarget, type TunnelOptions } from '../transport/ssh.js';
 import { listVms, type VmInfo } from './list.js';
 import { parseDump, readLocalSnapshot, REMOTE_DUMP } from './snapshot.js';
+import { timeLimitMs } from '../timeouts.js';
 
 export interface HostListing {
   vms: VmInfo[];
@@ -15,8 +16,10 @@ export interface HostListing {
 }
 
 export async function listHost(host: SshTarget | undefined, timeoutMs = 30_000, options: TunnelOptions = {}): Promise<HostListing> {
+  // 0 (or Infinity) leaves ssh its own default of 30 s: the remote listing always has a limit.
+  const limit = timeLimitMs('timeoutMs', timeoutMs);
   if (!host) return { vms: listVms(readLocalSnapshot()), release: () => {} };
-  const r = await runOnSshHost(host, REMOTE_DUMP, timeoutMs, options);
+  const r = await runOnSshHost(host, REMOTE_DUMP, limit, options);
   if (r.code !== 0 || !r.stdout.includes('@@qmpsh:cmdline')) {
     r.release();
     if (r.code === 255) throw describeSshFailure(host, r.stderr);

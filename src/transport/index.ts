@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { formatAddress, type Address } from '../address.js';
-import { ConnectError, MonitorBusyError, type QmpError } from '../errors.js';
+import { ConnectError, InterruptedError, MonitorBusyError, type QmpError } from '../errors.js';
 
 export interface Transport {
   write(data: string): void;
@@ -35,11 +35,13 @@ export interface ConnectOptions {
   registerCleanup?: (cleanup: () => void) => () => void;
 }
 
-const interrupted = (what: string) => new ConnectError(`${what} was interrupted`);
+/** An abort while connecting is an AbortError, as an abort before the call is (errors.ts InterruptedError). */
+const interrupted = (what: string, signal?: AbortSignal) =>
+  new InterruptedError(`${what} was interrupted`, { cause: signal?.reason });
 
 export function connectTransport(address: Address, options: ConnectOptions = {}): Promise<Transport> {
   // An abort listener added to an aborted signal never fires: look first.
-  if (options.signal?.aborted) return Promise.reject(interrupted(`connecting to ${formatAddress(address)}`));
+  if (options.signal?.aborted) return Promise.reject(interrupted(`connecting to ${formatAddress(address)}`, options.signal));
   if (address.kind === 'listen') return acceptTransport(address.path, options);
   if (address.kind === 'ssh') return connectSsh(address, options);
   return new Promise((resolve, reject) => {
@@ -56,7 +58,7 @@ export function connectTransport(address: Address, options: ConnectOptions = {})
       reject(err);
     };
     const onError = (err: NodeJS.ErrnoException) => fail(describeConnectError(err, where));
-    const onAbort = () => fail(interrupted(`connecting to ${where}`));
+    const onAbort = () => fail(interrupted(`connecting to ${where}`, options.signal));
     const cleanup = () => {
       if (timer) clearTimeout(timer);
       socket.off('error', onError);
@@ -157,7 +159,7 @@ function acceptTransport(path: string, options: ConnectOptions): Promise<Transpo
     };
     const onAbort = () => {
       stop();
-      reject(interrupted(`waiting for QEMU on ${path}`));
+      reject(interrupted(`waiting for QEMU on ${path}`, options.signal));
     };
     server.once('error', (err: NodeJS.ErrnoException) => {
       stop();

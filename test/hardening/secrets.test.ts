@@ -2,6 +2,8 @@
  * The secrets table end to end: every case through the CLI, with --log and
  * -v (nothing secret in the log file or on stderr), and through the REPL in
  * a real terminal (nothing secret in the history file; plain lines kept).
+ * Replies that are secrets (qom-get of a secret object's data) are checked
+ * with a scripted server and with a real QEMU's secret object.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +11,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useFakeServers, type FakeConnection } from '../helpers/fake-server.js';
 import { CLI, runCli } from '../helpers/run-cli.js';
-import { PLAIN_CASES, SECRET_CASES } from '../helpers/secret-cases.js';
+import { PLAIN_CASES, SECRET_CASES, SECRET_REPLY_CASES } from '../helpers/secret-cases.js';
+import { startQemu } from '../helpers/qemu.js';
 import { requireTmux, Tmux } from '../helpers/tmux.js';
 
 const serve = useFakeServers(afterEach);
@@ -19,12 +22,21 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Answers everything: HMP with empty text, QMP with {}, as QEMU would on success. */
+/** The secret a qom-get is answered with, in clear, as QEMU does for a secret object's data. */
+const READ_SECRET = 'S3cr3tPW';
+
+/** Answers everything: HMP with empty text, QMP with {}, as QEMU would on success; qom-get (QMP and HMP) with READ_SECRET. */
 async function answerAll(c: FakeConnection): Promise<void> {
   await c.negotiate();
   for (;;) {
     const req = await c.nextRequest();
-    c.reply(req, req.execute === 'human-monitor-command' ? '' : req.execute === 'query-status' ? { status: 'running' } : {});
+    const hmpLine = req.execute === 'human-monitor-command' ? String(req.arguments?.['command-line']) : undefined;
+    c.reply(
+      req,
+      hmpLine !== undefined
+        ? hmpLine.startsWith('qom-get') ? `"${READ_SECRET}"\r\n` : ''
+        : req.execute === 'qom-get' ? READ_SECRET : req.execute === 'query-status' ? { status: 'running' } : {},
+    );
   }
 }
 
@@ -56,6 +68,65 @@ describe('--log and -v mask every case of the table', () => {
     const server = await serve(answerAll);
     const r = await runCli([server.path, '-v', '--show-secrets', '--hmp', 'change vnc password hunter2']);
     expect(r.stderr).toContain('change vnc password hunter2');
+  });
+});
+
+describe('--log and -v mask replies that are secrets, matched to their request by id', () => {
+  it('in a script: the secret is on stdout (data), not in the log or on stderr', async () => {
+    const server = await serve(answerAll);
+    const log = join(dir, 'replies.log');
+    const lines = [...SECRET_REPLY_CASES.map((c) => c.line), 'query-status'];
+    const r = await runCli([server.path, '--log', log, '-v'], { input: lines.join('\n') });
+    expect(r.code, r.stderr).toBe(0);
+    const seen = readFileSync(log, 'utf8') + r.stderr;
+    expect(seen).not.toContain(READ_SECRET);
+    expect(r.stderr).toContain('<- {"return":"********"');
+    // Only the replies to those requests: query-status's is shown.
+    expect(r.stderr).toContain('{"status":"running"}');
+    expect(r.stdout.split(READ_SECRET).length - 1).toBe(SECRET_REPLY_CASES.length);
+  });
+
+  it.each(SECRET_REPLY_CASES)('one-shot: $name', async (c) => {
+    const server = await serve(answerAll);
+    const log = join(dir, 'reply.log');
+    const args = c.line.startsWith('!') ? ['--hmp', c.line.slice(1)] : c.line.split(' ');
+    const r = await runCli([server.path, '--log', log, '-v', ...args]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(log, 'utf8') + r.stderr).not.toContain(c.secret);
+    expect(r.stdout).toContain(c.secret);
+  });
+
+  it('--show-secrets shows them', async () => {
+    const server = await serve(answerAll);
+    const r = await runCli([server.path, '-v', '--show-secrets', 'qom-get', 'path=/objects/sx', 'property=data']);
+    expect(r.stderr).toContain(`<- {"return":"${READ_SECRET}"`);
+  });
+
+  it("a real QEMU's secret object: qom-get (QMP and HMP) shows it on stdout only", async () => {
+    const qemu = await startQemu();
+    try {
+      const add = await runCli([qemu.sock, 'object-add', 'qom-type=secret', 'id=sx', 'data=S3cr3tPW']);
+      expect(add.code, add.stderr).toBe(0);
+      const log = join(dir, 'qemu.log');
+      for (const args of [
+        ['qom-get', 'path=/objects/sx', 'property=data'],
+        ['qom-get', 'path=//objects/sx', 'property=data'],
+        ['qom-get', 'path=sx', 'property=data'],
+        ['--hmp', 'qom-get /objects/sx data'],
+      ]) {
+        const r = await runCli([qemu.sock, '-v', '--log', log, ...args]);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout, args.join(' ')).toContain('S3cr3tPW');
+        expect(r.stderr, args.join(' ')).not.toContain('S3cr3tPW');
+        expect(r.stderr, args.join(' ')).toMatch(/<- \{"return":"\*{8}"/);
+      }
+      expect(readFileSync(log, 'utf8')).not.toContain('S3cr3tPW');
+      // What is not a secret is still shown.
+      const plain = await runCli([qemu.sock, '-v', 'qom-get', 'path=/machine', 'property=type']);
+      expect(plain.stderr).toMatch(/<- \{"return":"[a-z0-9.-]+-machine"/);
+    } finally {
+      await qemu.stop();
+    }
   });
 });
 

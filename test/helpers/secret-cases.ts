@@ -165,6 +165,24 @@ export const SECRET_CASES: SecretCase[] = [
     secret: 'hunter2',
   },
   {
+    name: 'qom-set under //objects/ (QEMU resolves it as /objects/)',
+    line: 'qom-set path=//objects/s1 property=keyid value=hunter2',
+    message: qmp('qom-set', { path: '//objects/s1', property: 'keyid', value: 'hunter2' }),
+    secret: 'hunter2',
+  },
+  {
+    name: 'qom-set by a partial path (it may be /objects/s1), any property',
+    line: 'qom-set path=s1 property=keyid value=hunter2',
+    message: qmp('qom-set', { path: 's1', property: 'keyid', value: 'hunter2' }),
+    secret: 'hunter2',
+  },
+  {
+    name: 'HMP qom-set under //objects/',
+    line: '!qom-set //objects/s1 keyid hunter2',
+    message: hmp('qom-set //objects/s1 keyid hunter2'),
+    secret: 'hunter2',
+  },
+  {
     name: 'HMP qom-set',
     line: '!qom-set /objects/sec0 data hunter2',
     message: hmp('qom-set /objects/sec0 data hunter2'),
@@ -202,6 +220,68 @@ export const SECRET_CASES: SecretCase[] = [
     secret: 'hunter2',
     replOnly: true,
   },
+];
+
+/**
+ * Requests whose reply is a secret (part 4 of the table): the reply,
+ * matched to the request by id, is masked whole in --log and -v. The
+ * request itself holds nothing secret (its line is kept in the history).
+ */
+export interface SecretReplyCase {
+  name: string;
+  /** As typed (one-shot words after the target, or a script line). */
+  line: string;
+  message: object;
+  /** What the server answers: the secret, in clear. */
+  reply: unknown;
+  secret: string;
+}
+
+export const SECRET_REPLY_CASES: SecretReplyCase[] = [
+  {
+    name: "qom-get of a secret object's data",
+    line: 'qom-get path=/objects/sx property=data',
+    message: qmp('qom-get', { path: '/objects/sx', property: 'data' }),
+    reply: 'S3cr3tPW',
+    secret: 'S3cr3tPW',
+  },
+  {
+    name: 'qom-get of any property under //objects/',
+    line: 'qom-get path=//objects/sx property=keyid',
+    message: qmp('qom-get', { path: '//objects/sx', property: 'keyid' }),
+    reply: 'S3cr3tPW',
+    secret: 'S3cr3tPW',
+  },
+  {
+    name: 'qom-get by a partial path',
+    line: 'qom-get path=sx property=iv',
+    message: qmp('qom-get', { path: 'sx', property: 'iv' }),
+    reply: 'S3cr3tPW',
+    secret: 'S3cr3tPW',
+  },
+  {
+    name: 'qom-get of a property named like a password',
+    line: 'qom-get path=/machine/peripheral/vnc0 property=password',
+    message: qmp('qom-get', { path: '/machine/peripheral/vnc0', property: 'password' }),
+    reply: 'S3cr3tPW',
+    secret: 'S3cr3tPW',
+  },
+  {
+    name: 'HMP qom-get of a secret object',
+    line: '!qom-get /objects/sx data',
+    message: hmp('qom-get /objects/sx data'),
+    reply: '"S3cr3tPW"\r\n',
+    secret: 'S3cr3tPW',
+  },
+];
+
+/** Replies to these are shown as received. */
+export const PLAIN_REPLY_CASES: Array<{ message: object; reply: unknown }> = [
+  { message: qmp('qom-get', { path: '/machine', property: 'type' }), reply: 'pc-i440fx-7.2-machine' },
+  { message: qmp('qom-get', { path: '/machine/peripheral/nic0', property: 'mac' }), reply: '52:54:00:12:34:56' },
+  { message: hmp('qom-get /machine type'), reply: '"pc-i440fx-7.2-machine"\r\n' },
+  { message: hmp('info status'), reply: 'VM status: running\r\n' },
+  { message: { execute: 'query-status' }, reply: { status: 'running' } },
 ];
 
 /** Lines with nothing secret: saved, and their messages shown unchanged. */

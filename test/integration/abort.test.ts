@@ -7,7 +7,11 @@
  * killed after a generous limit, which fails the test. No timing threshold:
  * only "ends by itself" or "had to be killed".
  */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { connect, InterruptedError, parseAddress, QmpClient } from '../../src/index.js';
 import { useFakeServers } from '../helpers/fake-server.js';
 import { KILL_AFTER_MS, runChild } from '../helpers/run-child.js';
 
@@ -89,4 +93,63 @@ describe('an AbortSignal aborted before the call', () => {
     expect(r.lines).toEqual(['ERR_INTERRUPTED']);
     expect(connections).toBe(0);
   }, KILL_AFTER_MS + 10_000);
+});
+
+describe('an AbortSignal aborted while connecting', () => {
+  /** What connect() rejected with: its name, code and message. */
+  const outcome = (p: Promise<unknown>) =>
+    p.then(
+      () => ({ name: 'connected', code: undefined as unknown, message: '' }),
+      (e: Error & { code?: unknown }) => ({ name: e.name, code: e.code, message: e.message, error: e }),
+    );
+
+  it('while the socket connects (the reviewer\'s repro): an AbortError, as for a signal aborted before the call', async () => {
+    const server = await serve((conn) => conn.negotiate());
+    const ac = new AbortController();
+    const p = connect(server.path, { signal: ac.signal });
+    queueMicrotask(() => ac.abort());
+    const r = await outcome(p);
+    expect(r).toMatchObject({ name: 'AbortError', code: 'ERR_INTERRUPTED' });
+    expect(r.message).toMatch(/connecting to .* was interrupted/);
+    expect((r as { error: unknown }).error).toBeInstanceOf(InterruptedError);
+  });
+
+  it('while waiting for the greeting: an AbortError (as it was)', async () => {
+    const server = await serve(async (conn) => {
+      await conn.closed; // never greets
+    });
+    const ac = new AbortController();
+    const client = new QmpClient(parseAddress(server.path), { signal: ac.signal });
+    const p = client.open();
+    while (client.state === 'connecting') await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(client.state).toBe('greeting');
+    ac.abort();
+    expect(await outcome(p)).toMatchObject({ name: 'AbortError', code: 'ERR_INTERRUPTED', message: expect.stringMatching(/interrupted while connecting to /) });
+  });
+
+  it('while waiting for a socket that is not there yet (waitForSocketMs): an AbortError', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qmpsh-abort-'));
+    try {
+      const ac = new AbortController();
+      const p = connect(join(dir, 'later.sock'), { signal: ac.signal, waitForSocketMs: 60_000 });
+      setTimeout(() => ac.abort(), 120);
+      expect(await outcome(p)).toMatchObject({ name: 'AbortError', code: 'ERR_INTERRUPTED' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('while listening for QEMU (listen:PATH): an AbortError, and the socket file is gone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qmpsh-abort-'));
+    try {
+      const path = join(dir, 'listen.sock');
+      const ac = new AbortController();
+      const p = connect(`listen:${path}`, { signal: ac.signal });
+      setTimeout(() => ac.abort(), 120);
+      expect(await outcome(p)).toMatchObject({ name: 'AbortError', code: 'ERR_INTERRUPTED', message: expect.stringMatching(/waiting for QEMU on .* was interrupted/) });
+      expect(existsSync(path)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

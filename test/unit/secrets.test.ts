@@ -6,10 +6,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringifyJson, type JsonValue } from '../../src/protocol/json.js';
-import { hasSecret, MASK, maskHmpLine, maskSecrets } from '../../src/secrets.js';
+import { hasSecret, MASK, maskHmpLine, maskReply, maskSecrets, qomPathMayBeObject, replyIsSecret } from '../../src/secrets.js';
 import { keepInHistory } from '../../src/cli/repl/secret-lines.js';
 import { runs } from '../helpers/fuzz.js';
-import { PLAIN_CASES, SECRET_CASES } from '../helpers/secret-cases.js';
+import { PLAIN_CASES, PLAIN_REPLY_CASES, SECRET_CASES, SECRET_REPLY_CASES } from '../helpers/secret-cases.js';
 
 const context = (c?: { hmpMode?: boolean; inTransaction?: boolean }) => ({ hmpMode: false, inTransaction: false, ...c });
 
@@ -25,6 +25,42 @@ describe('the secrets table: wire masking and the REPL history decision', () => 
   it.each(PLAIN_CASES)('kept: $line', (c) => {
     expect(keepInHistory(c.line, context(c.context))).toBe(true);
     if (c.message) expect(maskSecrets(c.message as JsonValue)).toEqual(c.message);
+  });
+});
+
+describe('replies that are secrets (part 4), matched to their request', () => {
+  it.each(SECRET_REPLY_CASES)('$name', (c) => {
+    expect(replyIsSecret(c.message as JsonValue)).toBe(true);
+    const shown = stringifyJson(maskReply({ return: c.reply, id: 7 } as JsonValue));
+    expect(shown).not.toContain(c.secret);
+    expect(shown).toBe(`{"return":"${MASK}","id":7}`);
+    // The request holds no secret: its line stays in the history.
+    expect(hasSecret(c.message as JsonValue)).toBe(false);
+    expect(keepInHistory(c.line, context())).toBe(true);
+  });
+
+  it.each(PLAIN_REPLY_CASES)('shown as received: $message', (c) => {
+    expect(replyIsSecret(c.message as JsonValue)).toBe(false);
+  });
+
+  it('an error reply keeps its error (it is no secret); a null return stays null', () => {
+    const error = { error: { class: 'GenericError', desc: "Property 'x' not found" }, id: 1 };
+    expect(maskReply(error)).toEqual(error);
+    expect(maskReply({ return: null, id: 1 })).toEqual({ return: null, id: 1 });
+  });
+
+  it.each([
+    ['/objects/s1', true],
+    ['//objects/s1', true],
+    ['/objects//s1', true],
+    ['///objects', true],
+    ['s1', true],
+    ['objects/s1', true],
+    ['/machine/peripheral/nic0', false],
+    ['/machine/objects', false],
+    ['/', false],
+  ])('QOM path %j may be an object under /objects/: %s', (path, expected) => {
+    expect(qomPathMayBeObject(path)).toBe(expected);
   });
 });
 

@@ -13,7 +13,6 @@
 import { parseAddress } from '../../address.js';
 import type { JsonValue } from '../../protocol/json.js';
 import type { EventMessage } from '../../protocol/messages.js';
-import { maskSecrets } from '../../secrets.js';
 import { QmpClient, type WireMessage } from '../../session.js';
 import { compactJson, eventLine, rawText } from '../output/format.js';
 import type { Io } from '../output/io.js';
@@ -21,6 +20,7 @@ import type { Common } from '../options/decide.js';
 import { onCleanup } from './interrupt.js';
 import { SchemaAccess } from './schema-access.js';
 import type { WireLog } from './wire-log.js';
+import { wireMasker } from './wire-mask.js';
 
 /** What every session of one run shares: made once by main(). */
 export interface Runtime {
@@ -42,6 +42,8 @@ export interface CliSession {
   readOnly: boolean;
   /** Types and checks commands by the live schema (unless --no-validate). */
   schema: SchemaAccess;
+  /** A wire message as -v and --log may show it: secrets masked (unless --show-secrets), replies that are secrets too. */
+  shown(m: WireMessage): WireMessage;
   /** Open + negotiate; after this, --json output starts. */
   open(): Promise<void>;
   close(): void;
@@ -85,8 +87,13 @@ export function openSession(rt: Runtime, target: string, settings: SessionSettin
     // A --listen socket file or an ssh master: removed even when the process must go at once.
     registerCleanup: onCleanup,
   });
-  // A wire message may hold a secret: raw means masked raw (unless --show-secrets).
-  const shownPayload = (m: WireMessage) => (m && typeof m === 'object' ? displayedWire(m, common.showSecrets).value : m);
+  // A wire message may hold a secret, or answer a request that reads one: the
+  // masker sees each first, before any listener shows it (--log, -v, the REPL's -v).
+  const masker = wireMasker(common.showSecrets);
+  client.on('wire', (m) => masker.observe(m));
+  const shown = (m: WireMessage) => masker.shown(m);
+  // Raw means masked raw (unless --show-secrets).
+  const shownPayload = (m: WireMessage) => (m && typeof m === 'object' ? shown(m).value : m);
   // A slow reader of our output: stop reading the socket until it catches up (memory stays bounded).
   const unwatch = io.watchBackpressure(
     () => client.pause(),
@@ -94,7 +101,6 @@ export function openSession(rt: Runtime, target: string, settings: SessionSettin
   );
   let negotiated = false;
   client.on('warning', (message) => io.warn(`${prefix}${message}`));
-  const shown = (m: WireMessage) => displayedWire(m, common.showSecrets);
   if (rt.log) {
     const log = rt.log;
     client.on('wire', (m) => log.write(shown(m), settings.tag));
@@ -126,6 +132,7 @@ export function openSession(rt: Runtime, target: string, settings: SessionSettin
     signal: rt.signal,
     readOnly: common.readOnly,
     schema,
+    shown,
     async open() {
       await client.open();
       negotiated = true;
@@ -171,10 +178,6 @@ export function wireLine(m: WireMessage): string {
 /** How -v marks a message of qmpsh's own look-ups. */
 export const OWN = "(qmpsh's own)";
 
-/** The message as --verbose and --log may show it. */
-export function displayedWire(m: WireMessage, showSecrets: boolean): WireMessage {
-  return showSecrets ? m : { ...m, value: maskSecrets(m.value) };
-}
 
 function isEvent(value: JsonValue): boolean {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && 'event' in value;

@@ -360,16 +360,23 @@ function positiveInt(flag: string, text: string | undefined, fallback: number): 
 /** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer one would fire at once. */
 const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
+/** Seconds as a plain decimal: `10`, `0.5`, `.5`. No sign, exponent, hex (`0x10`), `Infinity` or blanks. */
+const SECONDS = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
+
+/**
+ * --timeout, --connect-timeout, --wait-socket: seconds -> ms (0 = no limit).
+ * Number() alone took `0x10` as 16 and `1e3` as 1000; and 0.0009 rounded up
+ * to 1 ms although the message for smaller values asks for 0.001 or more.
+ */
 function seconds(flag: string, text: string): number {
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || n < 0) {
-    throw new UsageError(`${flag} wants a number of seconds (0 or more), not '${text}'`);
+  if (!SECONDS.test(text)) {
+    throw new UsageError(`${flag} wants a number of seconds as a plain decimal (e.g. 10 or 0.5; 0 = no limit), not '${text}'`);
   }
+  const n = Number(text);
   if (n > MAX_SECONDS) throw new UsageError(`${flag} ${text} is too long: at most ${MAX_SECONDS} seconds (0 = no limit)`);
-  const ms = Math.round(n * 1000);
-  // 0.0004 would round to 0, which means "no limit": the opposite of what was asked.
-  if (n > 0 && ms === 0) throw new UsageError(`${flag} ${text} is below a millisecond: give 0.001 or more (0 = no limit)`);
-  return ms;
+  // 0.0004 would round to 0, which means "no limit": the opposite of what was asked; 0.0009 is not a millisecond either.
+  if (n > 0 && n * 1000 < 1) throw new UsageError(`${flag} ${text} is below a millisecond: give 0.001 or more (0 = no limit)`);
+  return Math.round(n * 1000);
 }
 
 const SIZE = /^(\d+)\s*([kmg]?)(?:i?b)?$/i;

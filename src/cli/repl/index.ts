@@ -18,7 +18,7 @@ import { quitsQemu, type Action } from '../core/action.js';
 import { check, send, type Sent } from '../core/gate.js';
 import { messageWithHint } from '../core/hints.js';
 import { onCleanup } from '../core/interrupt.js';
-import { displayedWire, openSession, wireLine, type Runtime } from '../core/session.js';
+import { openSession, wireLine, type Runtime } from '../core/session.js';
 import type { Mode } from '../options/decide.js';
 import { compactJson, eventLine, PLAIN, prettyJson } from '../output/format.js';
 import { inert } from '../output/inert.js';
@@ -51,7 +51,7 @@ export async function runRepl(mode: Repl, rt: Runtime, target: string, version: 
   const settings: ReplSettings = { verbose: common.verbose, hmpMode: false, showEvents: !common.quiet, pretty: mode.pretty ?? true, pager: true };
   client.on('wire', (m) => {
     // As --log records them: all of it, qmpsh's own look-ups (schema, live names) marked (wireLine).
-    if (settings.verbose) say(paint.dim(wireLine(displayedWire(m, common.showSecrets))));
+    if (settings.verbose) say(paint.dim(wireLine(session.shown(m))));
   });
 
   // Events from the first moment on (they may share a read with the
