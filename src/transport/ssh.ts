@@ -6,7 +6,7 @@
  * transport stops ssh and removes the directory. $QMPSH_SSH replaces the
  * `ssh` command (e.g. `ssh -F /path/to/config`).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -229,16 +229,39 @@ export function diagnoseRemoteSocket(t: SshTarget): Promise<ConnectError | undef
   });
 }
 
-/** Expands a glob in the remote path with the remote shell (`ls -1d`), sorted. */
-export function expandRemoteGlob(t: SshTarget): string[] {
+export interface RemoteGlob {
+  /** What the glob matched, sorted; none when it matched nothing. */
+  paths: string[];
+  /** Lets go of the host's master (kept until then, so the tunnels to what was found reuse the login). */
+  release(): void;
+}
+
+/**
+ * Expands a glob in the remote path with the remote shell (`ls -1d`), sorted,
+ * through the host's master (runOnSshHost): asynchronously, so a signal ends
+ * the wait at once (the login, or the listing, is stopped with it), and on
+ * the same login as the tunnels that follow. A login that fails is its
+ * ConnectError, as for one target.
+ */
+export async function expandRemoteGlob(t: SshTarget, timeoutMs: number, options: TunnelOptions = {}): Promise<RemoteGlob> {
   // The remote shell expands the glob (the shell's own semantics, as locally):
   // glob characters, `!`/`^` (negation in brackets) and backslash escapes pass
   // unquoted; everything else is escaped, so nothing else is shell syntax.
   const quoted = t.path.replace(/[^A-Za-z0-9_\-./*?[\]!^\\]/g, (c) => `\\${c}`);
-  const [cmd, args] = sshCommand(t, []);
-  const r = spawnSync(cmd, [...args, `ls -1d -- ${quoted}`], { encoding: 'utf8', timeout: 30_000 });
-  if (r.status !== 0 && !r.stdout) return [];
-  return r.stdout.split('\n').filter(Boolean).sort();
+  const r = await runOnSshHost(t, `ls -1d -- ${quoted}`, timeoutMs, options);
+  const fail = (err: ConnectError) => {
+    r.release();
+    throw err;
+  };
+  if (options.signal?.aborted) fail(new ConnectError(`expanding ${t.path} on ${t.host} was interrupted`));
+  // ssh's own failure (the connection went away): 255, as ssh(1) says.
+  if (r.code === 255) fail(describeSshFailure(t, r.stderr));
+  // Killed: runOnSshHost's timeout (an abort was handled above).
+  if (r.code === null) fail(new ConnectError(`expanding ${t.path} on ${t.host} did not finish within ${(timeoutMs || 30_000) / 1000}s`));
+  // ls fails (2) when the glob matched nothing: the shell passed it on as it was.
+  // runOnSshHost hands over bytes (latin1): the names are UTF-8, as the old spawnSync read them.
+  const paths = r.code === 0 || r.stdout ? Buffer.from(r.stdout, 'latin1').toString('utf8').split('\n').filter(Boolean).sort() : [];
+  return { paths, release: r.release };
 }
 
 export interface RemoteRun {

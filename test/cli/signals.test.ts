@@ -5,7 +5,7 @@
  * socket, and a terminal with echo and line editing after the REPL.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -294,6 +294,42 @@ describe.each(SIGNALS)('%s', (signal: Sig, code: number) => {
     } finally {
       t.close();
     }
+  });
+});
+
+describe('a remote glob whose ssh hangs', () => {
+  // The glob is expanded on the remote side over ssh; a slow host must not
+  // hold a signal back (it once ran in spawnSync: the signal waited for ssh,
+  // up to 30 s, and was then lost: exit 2, "no socket matches").
+  const HANGS = [
+    // The stand-in for ssh never logs in (a silent host).
+    ['logging in', () => `#!/bin/sh\nexec sleep 20\n`],
+    // The login is real; the remote `ls` never answers (a hung NFS mount on the node).
+    ['the remote ls', () => `#!/bin/sh\ncase "$*" in *"ls -1d"*) exec sleep 20;; esac\nexec ssh "$@"\n`],
+  ] as const;
+  const CASES = SIGNALS.flatMap(([signal, code]) => HANGS.map(([what, script]) => [signal, what, code, script] as const));
+
+  it.each(CASES)('%s while ssh hangs %s: exit %i at once, no ssh left', async (signal, what, code, script) => {
+    const dir = tmp('qmpsh-sig-slowssh-');
+    const wrapper = join(dir, 'ssh');
+    writeFileSync(wrapper, script(), { mode: 0o755 });
+    const TMPDIR = tmp('qmpsh-sig-tmp-');
+    const cli = startCli([`ssh://${sshd.host}${qemu.dir}/*.sock`, 'query-status'], {
+      TMPDIR,
+      QMPSH_SSH: sshd.sshCommand.replace(/^ssh\b/, wrapper),
+    });
+    await until(`hung ${what}`, () => descendants(cli.proc.pid as number).some((p) => p.cmdline.startsWith('sleep')), cli);
+    const started = descendants(cli.proc.pid as number);
+    const sent = Date.now();
+    cli.proc.kill(signal);
+    const { code: exit, signal: killedBy } = await cli.exited;
+    expect({ exit, killedBy, stderr: cli.stderr() }).toMatchObject({ exit: code, killedBy: null });
+    // Unwound, not forced: below the 10 s after which qmpsh ends itself (core/interrupt.ts), far below ssh's 20.
+    expect(Date.now() - sent).toBeLessThan(8_000);
+    expect(cli.stdout()).toBe('');
+    expect(cli.stderr()).not.toMatch(/internal error|no socket matches|\n\s+at /);
+    expect(await leftOver(started)).toEqual([]);
+    expect(readdirSync(TMPDIR)).toEqual([]);
   });
 });
 

@@ -46,6 +46,29 @@ describe('ssh:// targets', () => {
     expect(r.stderr).toBe('qmpsh: 12 of 12 targets succeeded\n');
   });
 
+  it('a remote glob logs in once: the listing and the tunnels share the master', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qmpsh-sshglob-'));
+    try {
+      const log = join(dir, 'calls');
+      const wrapper = join(dir, 'ssh');
+      writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$@" >> '${log}'\necho >> '${log}'\nexec ssh "$@"\n`, { mode: 0o755 });
+      const r = await runCli([`ssh://${sshd.host}${qemu.dir}/m1*.sock`, 'query-status'], { env: { QMPSH_SSH: sshd.sshCommand.replace(/^ssh\b/, wrapper) } });
+      expect(r.code, r.stderr).toBe(0);
+      const calls = readFileSync(log, 'utf8').split('\n\n').filter((c) => c.trim()).map((c) => c.split('\n').filter(Boolean));
+      expect(calls.filter((c) => c.includes('-M'))).toHaveLength(1);
+      const ls = calls.find((c) => c.some((w) => w.startsWith('ls -1d')));
+      expect(ls).toContain('-S');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a remote glob on a host that cannot be reached is that target\'s error, exit 3', async () => {
+    const r = await viaSsh(['ssh://127.0.0.1:1/run/*.sock', 'query-status']);
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout)).toMatchObject({ target: 'ssh://127.0.0.1:1/run/*.sock', error: { message: expect.stringMatching(/^cannot reach 127\.0\.0\.1 over ssh/) } });
+  });
+
   it.each([
     ['authentication failure', () => `ssh://${sshd.badHost}${qemu.sock}`, /^qmpsh: ssh to qmpsh-test-badkey: authentication failed \(.*Permission denied/],
     ['an unreachable host', () => 'ssh://127.0.0.1:1/x.sock', /^qmpsh: cannot reach 127\.0\.0\.1 over ssh \(.*Connection refused/],

@@ -13,7 +13,7 @@ import { tokenize } from '../../shell/tokenize.js';
 import { parseSshTarget } from '../../transport/ssh.js';
 import { SchemaAccess } from '../core/schema-access.js';
 import { OPTIONS, optionFor } from '../options/table.js';
-import { expandTargets, isGlobTarget, isTargetWord, looksLikeTarget } from '../options/targets.js';
+import { expandLocalTarget, isGlobTarget, isTargetWord, looksLikeTarget } from '../options/targets.js';
 import { SchemaArgumentCompleter } from './arguments.js';
 import { DevicePropertyCache } from './device-properties.js';
 
@@ -112,7 +112,7 @@ function wordsOf(line: string): string[] {
 async function addressOfTarget(target: string): Promise<string> {
   // A glob asks the first socket it names (the one fan-out would take first).
   if (isGlobTarget(target) && !target.startsWith('@') && !target.startsWith('ssh://')) {
-    const [first] = expandTargets([target]);
+    const [first] = expandLocalTarget(target);
     return first && !first.missing ? first.address : target;
   }
   if (!target.startsWith('@') && !target.includes('/@')) return target;

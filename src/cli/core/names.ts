@@ -2,14 +2,15 @@
  * `@NAME` targets (`@web1`, `'@web*'`, `ssh://node3/@web1`) -> the monitor
  * socket each names, from the host's process list (src/ps/). One listing per
  * host per run; over ssh the listing and the tunnels share one login (the
- * listing holds the host's master until the run lets go of it).
+ * listing holds the host's master until the run lets go of it). Remote globs
+ * (`ssh://node3/run/*.qmp`) are expanded here too, the same way.
  */
 import { QmpError, UsageError } from '../../errors.js';
 import { hasGlob } from '../../glob.js';
 import { listHost, type HostListing } from '../../ps/hosts.js';
 import { findVm, matchVms, monitorFor, nameOf } from '../../ps/names.js';
-import { formatSshTarget, parseSshTarget, type SshTarget } from '../../transport/ssh.js';
-import { expandTargets, type ExpandedTarget } from '../options/targets.js';
+import { expandRemoteGlob, formatSshTarget, parseSshTarget, type RemoteGlob, type SshTarget } from '../../transport/ssh.js';
+import { expandTargets, isGlobTarget, type ExpandedTarget } from '../options/targets.js';
 import { onCleanup } from './interrupt.js';
 
 export interface NameTarget {
@@ -31,24 +32,41 @@ export const isNameTarget = (word: string) => nameTargetOf(word) !== undefined;
 
 export interface Listings {
   of(host: SshTarget | undefined): Promise<HostListing>;
+  /** An ssh:// glob expanded on its host (once per glob), on the host's login. */
+  glob(remote: SshTarget): Promise<string[]>;
   release(): void;
 }
 
-/** Lists each host once, and keeps its ssh login until release(). */
+/**
+ * Lists each host once, expands each remote glob once, and keeps the hosts'
+ * ssh logins until release(). Everything here listens to `signal`: a signal
+ * stops a login or a remote command at once (ssh killed, its directory gone).
+ */
 export function listings(timeoutMs: number, signal?: AbortSignal): Listings {
+  const options = { signal, registerCleanup: onCleanup };
   const cache = new Map<string, Promise<HostListing>>();
+  const globs = new Map<string, Promise<RemoteGlob>>();
   return {
     of(host) {
       const key = host ? formatSshTarget(host) : '';
       let p = cache.get(key);
       if (!p) {
-        p = listHost(host, timeoutMs, { signal, registerCleanup: onCleanup });
+        p = listHost(host, timeoutMs, options);
         cache.set(key, p);
       }
       return p;
     },
+    async glob(remote) {
+      const key = formatSshTarget(remote);
+      let p = globs.get(key);
+      if (!p) {
+        p = expandRemoteGlob(remote, timeoutMs, options);
+        globs.set(key, p);
+      }
+      return (await p).paths;
+    },
     release() {
-      for (const p of cache.values()) p.then((l) => l.release(), () => {});
+      for (const p of [...cache.values(), ...globs.values()]) p.then((l) => l.release(), () => {});
     },
   };
 }
@@ -76,15 +94,19 @@ export async function resolveName(word: string, all: Listings): Promise<string> 
 /** Fan-out: every word -> targets; `@glob` -> one per VM it matches (sorted by name), each with its error if it has no usable monitor. */
 export async function expandWithNames(words: readonly string[], all: Listings): Promise<ExpandedTarget[]> {
   const out: ExpandedTarget[] = [];
-  // Every host's listing at once (`ssh://node{1..8}/@*`: eight logins side by side, not in turn).
+  // Every host's listing and remote glob at once (`ssh://node{1..8}/@*`: eight logins side by side, not in turn).
   for (const word of words) {
     const t = nameTargetOf(word);
     if (t) all.of(t.host).catch(() => {});
+    else if (word.startsWith('ssh://') && isGlobTarget(word)) {
+      const remote = parseSshTarget(word);
+      if (remote) all.glob(remote).catch(() => {});
+    }
   }
   for (const word of words) {
     const t = nameTargetOf(word);
     if (!t) {
-      out.push(...expandTargets([word]));
+      out.push(...(await expandTargets([word], (remote) => all.glob(remote))));
       continue;
     }
     const shown = (name: string) => (t.host ? formatSshTarget(t.host, `/@${name}`) : `@${name}`);

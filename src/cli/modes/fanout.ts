@@ -13,7 +13,7 @@
  * target as they come. A summary line on stderr last; exit 0 only if every
  * target succeeded, else the highest exit code among them.
  */
-import { QmpError, UsageError } from '../../errors.js';
+import { InterruptedError, QmpError, UsageError } from '../../errors.js';
 import type { JsonValue } from '../../protocol/json.js';
 import type { EventMessage } from '../../protocol/messages.js';
 import { parseStatement } from '../../shell/line.js';
@@ -48,7 +48,10 @@ export async function runFanOut(mode: Mode, words: readonly string[], parallel: 
   const script = mode.kind === 'batch' ? await readScript(mode.file, rt.common.readOnly) : undefined;
   const names = listings(rt.common.connectTimeoutMs, rt.signal);
   try {
-    await fanOut(mode, await expandWithNames(words, names), script, parallel, rt);
+    const targets = await expandWithNames(words, names);
+    // A signal while the targets were looked up (a slow ssh login): nothing was run; each target's "interrupted" would say nothing more.
+    if (rt.signal.aborted) throw new InterruptedError('interrupted while finding the targets');
+    await fanOut(mode, targets, script, parallel, rt);
   } finally {
     names.release();
   }

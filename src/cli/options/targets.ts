@@ -8,9 +8,9 @@
  * `vm[1].qmp` (it exists) and as `unix:vm[1].qmp`.
  */
 import fs from 'node:fs';
-import { UsageError, type QmpError } from '../../errors.js';
+import { QmpError, UsageError } from '../../errors.js';
 import { expandPathGlob, hasGlob } from '../../glob.js';
-import { expandRemoteGlob, formatSshTarget, parseSshTarget } from '../../transport/ssh.js';
+import { formatSshTarget, parseSshTarget, type SshTarget } from '../../transport/ssh.js';
 
 const HOST_PORT_LIKE = /^(\[[0-9A-Fa-f:.%\w-]+\]|[A-Za-z0-9._-]+):\d+$/;
 
@@ -98,21 +98,44 @@ export interface ExpandedTarget {
   error?: QmpError;
 }
 
-/** Globs expanded (sorted, as the shell would), literal targets as given. */
-export function expandTargets(targets: readonly string[]): ExpandedTarget[] {
-  return targets.flatMap((t): ExpandedTarget[] => {
-    if (!isGlobTarget(t)) return [{ target: t, address: t }];
-    if (t.startsWith('ssh://')) {
-      // Globs on the remote side: the remote shell expands them.
-      const remote = parseSshTarget(t);
-      const found = remote ? expandRemoteGlob(remote) : [];
-      return found.length && remote
-        ? found.map((f) => ({ target: formatSshTarget(remote, f), address: formatSshTarget(remote, f) }))
-        : [{ target: t, address: t, missing: true }];
+/**
+ * Expands an ssh:// glob on its host: cli/core/names.ts does it on the host's
+ * shared ssh login, under the run's signal. Rejects with the host's error
+ * (login failed, host unreachable).
+ */
+export type RemoteGlobber = (remote: SshTarget) => Promise<string[]>;
+
+/**
+ * Globs expanded (sorted, as the shell would), literal targets as given. A
+ * remote glob goes over the network (remoteGlob), never synchronously: a
+ * signal must still be heard while the host is slow. A host that cannot be
+ * reached is that target's error.
+ */
+export async function expandTargets(targets: readonly string[], remoteGlob: RemoteGlobber): Promise<ExpandedTarget[]> {
+  const out: ExpandedTarget[] = [];
+  for (const t of targets) {
+    const remote = t.startsWith('ssh://') && isGlobTarget(t) ? parseSshTarget(t) : undefined;
+    if (!remote) {
+      out.push(...expandLocalTarget(t));
+      continue;
     }
-    const found = expandPathGlob(t);
-    return found.length
-      ? found.map((path) => ({ target: path, address: `unix:${path}` }))
-      : [{ target: t, address: t, missing: true }];
-  });
+    // Globs on the remote side: the remote shell expands them.
+    try {
+      const found = await remoteGlob(remote);
+      out.push(...(found.length ? found.map((f) => ({ target: formatSshTarget(remote, f), address: formatSshTarget(remote, f) })) : [{ target: t, address: t, missing: true }]));
+    } catch (err) {
+      if (!(err instanceof QmpError)) throw err;
+      out.push({ target: t, address: t, error: err });
+    }
+  }
+  return out;
+}
+
+/** A target without the network: a local glob expanded (sorted), anything else as given (an ssh:// glob too). */
+export function expandLocalTarget(t: string): ExpandedTarget[] {
+  if (!isGlobTarget(t) || t.startsWith('ssh://')) return [{ target: t, address: t }];
+  const found = expandPathGlob(t);
+  return found.length
+    ? found.map((path) => ({ target: path, address: `unix:${path}` }))
+    : [{ target: t, address: t, missing: true }];
 }
