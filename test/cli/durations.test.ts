@@ -42,6 +42,7 @@ describe.each(FLAGS)('%s', (flag) => {
   it.each(taken)('takes %j (then fails to connect: exit 3)', async (value) => {
     const r = await runCli([NOWHERE, `${flag}=${value}`, 'query-status']);
     expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).toMatch(/no socket at/);
+    // A limit of a millisecond may run out before the missing path is seen (a loaded machine).
+    expect(r.stderr).toMatch(/no socket at|could not connect to .* within 0\.001s/);
   });
 });
