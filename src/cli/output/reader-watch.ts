@@ -7,8 +7,10 @@
  * opened for reading (`/proc/PID/fdinfo/N` flags). No reader left means the
  * same as EPIPE.
  *
- * Only for an anonymous pipe on Linux, only when every process could be
- * looked at (a reader we may not see counts as there), and cheap: the
+ * Only for an anonymous pipe on Linux, and only once a reader was seen:
+ * one we may not see (another user's under hidepid, the host's end of a
+ * container's stdout in another PID namespace) must never look like none.
+ * A reader not seen in the first few looks stops the watch. Cheap: the
  * reader found last time is asked first (one directory), the whole of /proc
  * only when it is gone.
  */
@@ -69,25 +71,29 @@ function findReader(pipe: string, first: number | undefined): Found {
 }
 
 /**
- * Calls `gone` once when stdout is a pipe no one reads any more, checking
- * every `intervalMs` after a first `delayMs` (a one-shot ends before it
- * pays anything). Returns the function that stops watching. The timers do
+ * Calls `gone` once when stdout is a pipe no one reads any more (its
+ * reader seen, then gone), checking every `intervalMs` after a first
+ * `delayMs` (a one-shot ends before it pays anything). Returns the function that stops watching. The timers do
  * not keep the process alive.
  */
-export function watchStdoutReader(gone: () => void, delayMs = 1000, intervalMs = 1000): () => void {
+export function watchStdoutReader(gone: () => void, delayMs = 250, intervalMs = 1000): () => void {
   if (process.platform !== 'linux') return () => {};
   const pipe = pipeOf('self', 1);
   if (!pipe) return () => {};
   let last: number | undefined;
+  let unseen = 0;
   let timer: NodeJS.Timeout | undefined;
   const check = () => {
+    timer = undefined;
     const found = findReader(pipe, last);
-    if (found === 'none') {
-      timer = undefined;
+    if (typeof found === 'object') last = found.pid;
+    else if (last === undefined) {
+      // Never seen: maybe out of our sight. Look a few times, then leave it to EPIPE.
+      if (++unseen >= 3) return;
+    } else if (found === 'none') {
       gone();
       return;
     }
-    if (typeof found === 'object') last = found.pid;
     timer = setTimeout(check, intervalMs);
     timer.unref();
   };
