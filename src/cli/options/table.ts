@@ -62,7 +62,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: 'no-color', group: 'output', ps: true, help: 'no colours (also: NO_COLOR=1; FORCE_COLOR=1 forces them)' },
   { long: 'quiet', short: 'q', group: 'output', modes: ['oneshot', 'batch', 'wait-event', 'repl'],
     help: 'no event lines on stderr (errors and warnings still; the shell starts with .events off)' },
-  { long: 'verbose', short: 'v', group: 'output', help: 'show the messages on the wire (on stderr), secrets masked' },
+  { long: 'verbose', short: 'v', group: 'output', help: "show the messages on the wire (on stderr), secrets masked; qmpsh's own look-ups marked \"(qmpsh's own)\"" },
   // Connection
   { long: 'connect-timeout', value: '<seconds>', default: '5', group: 'connection', ps: true, complete: 'none',
     help: 'limit for connect + greeting + negotiation' },
@@ -94,7 +94,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: 'read-only', group: 'safety',
     help: 'refuse commands that can change the VM (allowed: query-*, qom-list, qom-get, qom-list-types, HMP info)' },
   { long: 'log', value: '<file>', group: 'safety', complete: 'files',
-    help: 'append every message sent and received to FILE as NDJSON (created 0600; an existing file must be a regular file of yours nobody else can read), secrets masked' },
+    help: 'append every message sent and received to FILE as NDJSON (created 0600; an existing file must be a regular file of yours nobody else can read), secrets masked; qmpsh\'s own look-ups carry "internal": true' },
   { long: 'show-secrets', group: 'safety', help: 'do not mask passwords and secrets in --log and --verbose output' },
   // Schema
   { long: 'no-validate', group: 'schema', modes: ['oneshot', 'batch', 'repl', 'wait-event', 'wait'],
