@@ -32,15 +32,17 @@ export function schemaCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 const isVersionNumber = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
 
 /**
- * `7.2.22-1a2b3c4d-5e6f7a8b`: the version, an FNV-1a hash of the package
- * string and, when the peer listed them (query-commands), one of its command
- * names. The version and package alone do not tell apart the peers of one
- * build: qemu-storage-daemon greets exactly as the emulator built with it,
- * and so does each of the build's emulators, with other schemas. Undefined
- * (no cache for this peer) when the greeting's version is not three
- * non-negative safe integers and a string: a peer's text is never a path.
+ * `7.2.22-1a2b3c4d-x86_64`: the version, an FNV-1a hash of the package
+ * string and, when known, what kind of peer this is: the emulator's target
+ * (query-target's arch), or `none` for a peer without one. The version and
+ * package alone do not tell apart the peers of one build: qemu-storage-daemon
+ * greets exactly as the emulator built with it, and so does each of the
+ * build's emulators, with other schemas. An arch that is not a plain name is
+ * hashed. Undefined (no cache for this peer) when the greeting's version is
+ * not three non-negative safe integers and a string: a peer's text is never
+ * a path.
  */
-export function schemaKey(greeting: Greeting, commands?: readonly string[]): string | undefined {
+export function schemaKey(greeting: Greeting, kind?: string): string | undefined {
   const version = (greeting.QMP as { version?: { qemu?: unknown; package?: unknown } }).version;
   const qemu = version?.qemu as { major?: unknown; minor?: unknown; micro?: unknown } | undefined;
   const pkg = version?.package ?? '';
@@ -50,7 +52,8 @@ export function schemaKey(greeting: Greeting, commands?: readonly string[]): str
   if (typeof pkg !== 'string') return undefined;
   const hex = (n: number) => n.toString(16).padStart(8, '0');
   const base = `${qemu.major}.${qemu.minor}.${qemu.micro}-${hex(fnv1a32(pkg))}`;
-  return commands ? `${base}-${hex(fnv1a32([...commands].sort().join('\n')))}` : base;
+  if (kind === undefined) return base;
+  return `${base}-${/^[a-z0-9_]{1,32}$/.test(kind) ? kind : `=${hex(fnv1a32(kind))}`}`;
 }
 
 function fnv1a32(text: string, seed = 0x811c9dc5): number {

@@ -343,7 +343,6 @@ async function hostile(): Promise<FakeServer> {
       }
     },
     {
-      commands: true, // its own query-commands answer, names with control characters
       schema: [
         { name: `query-status${EVIL}`, 'meta-type': 'command', 'arg-type': '0', 'ret-type': '0' },
         { name: 'query-status', 'meta-type': 'command', 'arg-type': '0', 'ret-type': '0' },

@@ -34,9 +34,10 @@ describe('the schema cache', () => {
     expect(first.code).toBe(0);
     expect(first.stderr).toMatch(/^-> \{"execute":"query-qmp-schema"/m);
     const files = readdirSync(join(cacheHome, 'qmpsh')).filter((f) => f.startsWith('schema-')).sort();
-    // Named by the running QEMU's own version (then hashes of its package and its command names).
+    // Named by the running QEMU's own version (then a hash of its package, and its target).
     const { major, minor, micro } = JSON.parse((await cli(['query-version'])).stdout).qemu;
-    const key = `schema-${major}\\.${minor}\\.${micro}-[0-9a-f]{8}-[0-9a-f]{8}`;
+    const { arch } = JSON.parse((await cli(['query-target'])).stdout);
+    const key = `schema-${major}\\.${minor}\\.${micro}-[0-9a-f]{8}-${arch}`;
     expect(files).toEqual([
       expect.stringMatching(new RegExp(`^${key}\\.commands\\.json$`)),
       expect.stringMatching(new RegExp(`^${key}\\.d$`)),

@@ -65,8 +65,8 @@ const command = (name: string, argType = '0'): Entry => ({ name, 'meta-type': 'c
 interface PeerOptions {
   greeting: object;
   schema: Entry[];
-  /** query-commands' reply (else {}, as to every other command): a liar that copies a real QEMU's. */
-  commands?: unknown;
+  /** query-target's reply (else {}, as to every other command): a liar that copies a real QEMU's. */
+  target?: unknown;
 }
 
 /** A scripted peer that greets as told, answers query-qmp-schema with `schema` and every command with {}. */
@@ -76,10 +76,10 @@ async function peer(options: PeerOptions): Promise<FakeServer> {
       c.send(options.greeting);
       for (;;) {
         const req = await c.nextRequest();
-        c.reply(req, req.execute === 'query-commands' && options.commands ? options.commands : {});
+        c.reply(req, req.execute === 'query-target' && options.target ? options.target : {});
       }
     },
-    { schema: options.schema, commands: options.commands !== undefined },
+    { schema: options.schema, identity: options.target !== undefined },
   );
   servers.push(server);
   return server;
@@ -117,7 +117,7 @@ describe('paths from the wire', () => {
     const r = await runCli([server.path, 'query-status'], { env: { XDG_CACHE_HOME: home } });
     expect(r.code).toBe(0);
     expect(tree(box).filter((f) => !f.startsWith('cache/qmpsh/'))).toEqual(['cache', 'cache/qmpsh']);
-    expect(readdirSync(dir).filter((f) => f.startsWith('schema-')).every((f) => /^schema-7\.2\.0-[0-9a-f]{8}-[0-9a-f]{8}(\.commands\.json|\.json|\.d)$/.test(f))).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.startsWith('schema-')).every((f) => /^schema-7\.2\.0-[0-9a-f]{8}-none(\.commands\.json|\.json|\.d)$/.test(f))).toBe(true);
   });
 
   it('command names that could be paths get hashed file names, and their slices are used', async () => {
@@ -168,11 +168,11 @@ function greetingOf(sock: string): Promise<{ QMP: { version: { qemu: object; pac
 describe('a poisoned or stale schema cache (a real QEMU)', () => {
   let qemu: Qemu;
   let real: { QMP: { version: { qemu: object; package: string } } };
-  let realCommands: unknown;
+  let realTarget: unknown;
   beforeAll(async () => {
     qemu = await startQemu();
     real = await greetingOf(qemu.sock);
-    realCommands = JSON.parse((await runCli([qemu.sock, 'query-commands'])).stdout);
+    realTarget = JSON.parse((await runCli([qemu.sock, 'query-target'])).stdout);
   });
   afterAll(async () => qemu?.stop());
 
@@ -180,8 +180,8 @@ describe('a poisoned or stale schema cache (a real QEMU)', () => {
   async function poisoned(schema: Entry[]): Promise<{ env: NodeJS.ProcessEnv; dir: string }> {
     const { home, dir } = freshCacheHome();
     const env = { XDG_CACHE_HOME: home };
-    // It copies everything a client can ask of the QEMU's identity: greeting, command names.
-    const liar = await peer({ greeting: { QMP: { ...real.QMP, capabilities: [] } }, schema, commands: realCommands });
+    // It copies everything a client can ask of the QEMU's identity: greeting, target.
+    const liar = await peer({ greeting: { QMP: { ...real.QMP, capabilities: [] } }, schema, target: realTarget });
     // Nothing cached yet: the whole schema (and every slice) is fetched and cached.
     const r = await runCli([liar.path, 'query-version'], { env });
     expect(r.code).toBe(0);

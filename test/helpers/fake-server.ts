@@ -47,19 +47,18 @@ export interface FakeServerOptions {
   /**
    * What to answer query-qmp-schema with. By default the server answers it
    * itself with CommandNotFound (so qmpsh falls back to untyped arguments) and
-   * the script never sees it. query-commands likewise: the schema's command
-   * names, or CommandNotFound.
+   * the script never sees it. query-target likewise: x86_64 when the schema
+   * has it, else CommandNotFound.
    */
   schema?: unknown[] | 'silent';
-  /** The script answers query-commands itself (a liar that copies a real QEMU's list). */
-  commands?: boolean;
+  /** The script answers query-target itself (a liar that copies a real QEMU's). */
+  identity?: boolean;
 }
 
-/** query-commands' answer for a server of this schema: its command names, as QEMU lists them. */
-function commandsOf(schema: FakeServerOptions['schema']): object {
-  if (!Array.isArray(schema)) return { error: { class: 'CommandNotFound', desc: 'The command query-commands has not been found' } };
-  const names = (schema as Array<{ name?: unknown; 'meta-type'?: unknown }>).filter((e) => e?.['meta-type'] === 'command').map((e) => ({ name: e.name }));
-  return { return: names };
+/** query-target's answer for a server of this schema: an emulator's, or CommandNotFound (a storage daemon's). */
+function targetOf(schema: FakeServerOptions['schema']): object {
+  const has = Array.isArray(schema) && (schema as Array<{ name?: unknown }>).some((e) => e?.name === 'query-target');
+  return has ? { return: { arch: 'x86_64' } } : { error: { class: 'CommandNotFound', desc: 'The command query-target has not been found' } };
 }
 
 export async function fakeServer(
@@ -86,10 +85,10 @@ export async function fakeServer(
         buffer = buffer.slice(nl + 1);
         if (!line) continue;
         const request = JSON.parse(line) as FakeRequest;
-        // qmpsh asks for the command names once a session to key its schema
-        // cache (src/cli/core/schema-access.ts): answered here, like the schema.
-        if (request.execute === 'query-commands' && !options.commands) {
-          socket.write(`${JSON.stringify({ ...commandsOf(options.schema), id: request.id })}\r\n`);
+        // qmpsh asks what kind of peer this is once a session to key its
+        // schema cache (src/cli/core/schema-access.ts): answered here, like the schema.
+        if (request.execute === 'query-target' && !options.identity) {
+          socket.write(`${JSON.stringify({ ...targetOf(options.schema), id: request.id })}\r\n`);
           continue;
         }
         if (request.execute === 'query-qmp-schema' && options.schema !== 'silent') {

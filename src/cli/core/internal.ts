@@ -12,6 +12,7 @@ import type { ExecuteOptions, QmpClient } from '../../session.js';
 
 export type InternalCommand =
   | 'query-commands'
+  | 'query-target'
   | 'query-jobs'
   | 'device-list-properties'
   | 'qom-list-properties'

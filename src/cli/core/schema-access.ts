@@ -56,26 +56,24 @@ export class SchemaAccess {
 
   /**
    * The cache's key for this peer; undefined when its greeting gives none
-   * (then nothing is cached). Its command names are part of it, asked once
-   * (query-commands: 6 KB, well under a millisecond): a storage daemon, or
-   * another emulator of the same build, greets as this QEMU does and must
-   * not be typed by its schema. A peer without query-commands is keyed by
-   * its greeting alone; a lost connection or a timeout is that error.
+   * (then nothing is cached). What kind of peer it is is part of it, asked
+   * once (query-target: a few bytes each way): a storage daemon (no target),
+   * or an emulator of the same build for another target, greets as this QEMU
+   * does and must not be typed by its schema. A lost connection or a timeout
+   * is that error.
    */
   private key(): Promise<string | undefined> {
     this.cacheKey ??= (async () => {
       if (this.options.schemaless || schemaKey(this.client.greeting) === undefined) return undefined;
-      let names: string[] | undefined;
+      let kind = 'none';
       try {
-        const listed = await internal(this.client, 'query-commands', undefined, { internal: true });
-        if (Array.isArray(listed)) {
-          names = listed.map((c) => (c && typeof c === 'object' && !Array.isArray(c) ? (c as { name?: unknown }).name : undefined))
-            .filter((n): n is string => typeof n === 'string');
-        }
+        const target = await internal(this.client, 'query-target', undefined, { internal: true });
+        const arch = typeof target === 'object' && target !== null && !Array.isArray(target) ? (target as { arch?: unknown }).arch : undefined;
+        kind = typeof arch === 'string' ? arch : JSON.stringify(target);
       } catch (err) {
         if (!(err instanceof CommandError)) throw err;
       }
-      return schemaKey(this.client.greeting, names);
+      return schemaKey(this.client.greeting, kind);
     })();
     return this.cacheKey;
   }
