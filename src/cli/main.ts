@@ -47,10 +47,6 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
     }
     process.exitCode = 0;
     await run(invocation, io);
-    // A write that failed says so a tick later (ENOSPC on a file or device):
-    // let it, so that the last output's fate decides the exit code too.
-    await io.flush();
-    await new Promise((resolve) => setImmediate(resolve));
   } catch (err) {
     // A closed stdout ends the run on purpose: what unwinding threw says nothing new.
     if (runEnd()?.kind !== 'stdout-closed') {
@@ -59,6 +55,10 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
       if (debug) io.err(stackOf(err));
     }
   } finally {
+    // A write that failed says so a tick later (ENOSPC on a file or device):
+    // let it, so that the last output's fate (--help's too) decides the exit code.
+    await io.flush();
+    await new Promise((resolve) => setImmediate(resolve));
     // A run ended early exits as such, whatever the mode made of it (core/interrupt.ts).
     const end = runEnd();
     const failure = end?.kind === 'signal' ? undefined : io.writeFailure;

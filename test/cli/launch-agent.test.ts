@@ -75,6 +75,14 @@ describe('--launch', () => {
     }
   });
 
+  it('works with a $TMPDIR that is missing or relative: the socket goes under /tmp (not an internal error)', async () => {
+    for (const tmp of [join(tmpdir(), 'qmpsh-no-such-dir', 'x'), 'relative']) {
+      const r = await runCli(['--launch', 'query-status', '--', ...QEMU], { env: { TMPDIR: tmp } });
+      expect(r.stderr, tmp).toBe('');
+      expect(r.code, tmp).toBe(0);
+    }
+  });
+
   it('works with a $TMPDIR too long for a socket path (107 bytes): the socket goes under /tmp', async () => {
     const base = mkdtempSync(join(tmpdir(), 'qmpsh-long-'));
     const tmp = join(base, 'x'.repeat(100));

@@ -252,6 +252,9 @@ describe('globs have the shell\'s meaning', () => {
     const r = await runCli([join(dir, 'vm\\[1\\].qmp'), 'query-status']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'running' });
+    // Completion takes it the same way (the shell passes the backslashes, quoted).
+    const c = await runCli(['--_complete', `qmpsh '${join(dir, 'vm\\[1\\].qmp')}' query-sta`]);
+    expect(c.stdout.split('\n')).toContain('query-status');
   });
   it('a glob is a target wherever it stands among them; completion agrees with parsing', async () => {
     for (const words of [['./a.qmp', '[b].qmp'], ['[b].qmp', './a.qmp'], ['./a.qmp', 'b.qmp']]) {

@@ -164,6 +164,8 @@ describe('a stdout that cannot be written (>/dev/full): one line on stderr, exit
     ['one-shot', () => [A, 'query-status'], ''],
     ['batch', () => [A], 'query-status\nquery-name\n'],
     ['fan-out', () => [A, C, 'query-status'], ''],
+    ['--help', () => ['--help'], ''],
+    ['--version', () => ['--version'], ''],
   ] as const)('%s', (_name, args, input) => {
     const words = args().map((a) => `'${a}'`).join(' ');
     const r = spawnSync('bash', ['-c', `${CLI_SHELL} ${words} >/dev/full`], { encoding: 'utf8', input, timeout: 20_000 });

@@ -20,6 +20,8 @@ const afterCommand = (misbehave: (conn: FakeConnection, id: unknown) => void | P
 interface HostileCase {
   name: string;
   script: (conn: FakeConnection) => void | Promise<void>;
+  /** The script answers qmpsh's own query-target itself (else the server does). */
+  identity?: boolean;
   code: number;
   message: RegExp;
   args?: string[];
@@ -41,6 +43,20 @@ export const HOSTILE_PEERS: HostileCase[] = [
     code: 4,
     message: /^qmpsh: the server sent a malformed greeting: [^\n]*\n$/,
   })),
+  {
+    name: 'a peer that never answers qmpsh\'s own look-up (query-target)',
+    identity: true,
+    script: async (c) => {
+      await c.negotiate();
+      for (;;) {
+        const req = await c.nextRequest();
+        if (req.execute !== 'query-target') c.reply(req, {});
+      }
+    },
+    code: 5,
+    message: /^qmpsh: QEMU did not answer qmpsh's own look-up \(query-target[^\n]*nothing of yours was sent[^\n]*\n$/,
+    args: ['--timeout', '0.5'],
+  },
   { name: 'a number no double holds (1e400)', script: afterCommand((c, id) => c.send(`{"return": {"r": 1e400}, "id": ${JSON.stringify(id)}}\r\n`)), code: 4, message: /^qmpsh: the server sent a number out of range: the number 1e400 is beyond what a double holds/ },
   {
     name: 'negotiation refused',
@@ -106,7 +122,7 @@ export const HOSTILE_PEERS: HostileCase[] = [
 
 describe('hostile peers: a clear error and its exit code', () => {
   it.each(HOSTILE_PEERS)('$name -> exit $code', async (peer) => {
-    const server = await serve(peer.script);
+    const server = await serve(peer.script, { identity: peer.identity ?? false });
     const r = await runCli([server.path, 'query-status', ...(peer.args ?? [])]);
     expect(r.code).toBe(peer.code);
     expect(r.stdout).toBe('');

@@ -160,8 +160,8 @@ export function useFakeServers(afterEach: (fn: () => Promise<void>) => void) {
     await Promise.all(servers.map((s) => s.close()));
     servers = [];
   });
-  return async function serve(script: (conn: FakeConnection) => Promise<void> | void): Promise<FakeServer> {
-    const server = await fakeServer(script);
+  return async function serve(script: (conn: FakeConnection) => Promise<void> | void, options?: FakeServerOptions): Promise<FakeServer> {
+    const server = await fakeServer(script, options);
     servers.push(server);
     return server;
   };

@@ -13,7 +13,7 @@ import { tokenize } from '../../shell/tokenize.js';
 import { parseSshTarget } from '../../transport/ssh.js';
 import { SchemaAccess } from '../core/schema-access.js';
 import { OPTIONS, optionFor } from '../options/table.js';
-import { expandLocalTarget, isGlobTarget, isTargetWord, looksLikeTarget } from '../options/targets.js';
+import { expandLocalTarget, isGlobTarget, isTargetWord, looksLikeTarget, unescapedTarget } from '../options/targets.js';
 import { SchemaArgumentCompleter } from './arguments.js';
 import { DevicePropertyCache } from './device-properties.js';
 
@@ -109,7 +109,9 @@ function wordsOf(line: string): string[] {
 }
 
 /** `@NAME` -> its monitor's address; anything else as it is. */
-async function addressOfTarget(target: string): Promise<string> {
+async function addressOfTarget(given: string): Promise<string> {
+  // What parsing takes it for (targets.ts): `vm\[1\].qmp` is the file vm[1].qmp.
+  const target = unescapedTarget(given);
   // A glob asks the first socket it names (the one fan-out would take first).
   if (isGlobTarget(target) && !target.startsWith('@') && !target.startsWith('ssh://')) {
     const [first] = expandLocalTarget(target);

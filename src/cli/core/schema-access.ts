@@ -15,7 +15,7 @@
  * refuses nothing costs no query-qmp-schema. Cached files that are malformed
  * are ignored, and the schema is fetched and cached anew.
  */
-import { QmpError, CommandError, UsageError } from '../../errors.js';
+import { QmpError, CommandError, TimeoutError, UsageError } from '../../errors.js';
 import { readCachedSchema, schemaCacheDir, schemaKey, writeCachedSchema, type CacheRead } from '../../schema/cache.js';
 import { Schema, type SchemaEntry } from '../../schema/schema.js';
 import { checkCommand, typedRequest } from '../../schema/typed-args.js';
@@ -71,6 +71,13 @@ export class SchemaAccess {
         const arch = typeof target === 'object' && target !== null && !Array.isArray(target) ? (target as { arch?: unknown }).arch : undefined;
         kind = typeof arch === 'string' ? arch : JSON.stringify(target);
       } catch (err) {
+        // Not the user's command that went unanswered: say what did.
+        if (err instanceof TimeoutError) {
+          throw new TimeoutError(
+            `QEMU did not answer qmpsh's own look-up (query-target, asked once before the first command to pick its schema) in time: nothing of yours was sent; the monitor may be stuck, or give --no-validate`,
+            { cause: err },
+          );
+        }
         if (!(err instanceof CommandError)) throw err;
       }
       return schemaKey(this.client.greeting, kind);

@@ -19,14 +19,22 @@ import type { Targets } from '../options/decide.js';
 type Launch = Extract<Targets, { kind: 'launch' }>;
 
 /**
- * Where the private directory goes: $TMPDIR, unless a socket in it would be
- * longer than a Unix socket path may be (107 bytes: QEMU could not create
- * it); then /tmp.
+ * Where the private directory goes: $TMPDIR, unless it is no directory, or
+ * a socket in it would be longer than a Unix socket path may be (107 bytes:
+ * QEMU could not create it); then /tmp.
  */
 function launchBase(): string {
   const fits = (base: string) => Buffer.byteLength(path.join(base, 'qmpsh-launch-XXXXXX', 'qmp.sock')) <= UNIX_PATH_MAX;
+  const usable = (base: string) => {
+    try {
+      return path.isAbsolute(base) && fs.statSync(base).isDirectory() && fits(base);
+    } catch {
+      return false;
+    }
+  };
+  // A $TMPDIR that is missing, relative or too long: /tmp, as mktemp(1) would.
   const base = os.tmpdir();
-  return fits(base) || !fits('/tmp') ? base : '/tmp';
+  return usable(base) || !usable('/tmp') ? base : '/tmp';
 }
 
 /** Starts QEMU, runs `run` on its socket (the mode, with every option as given), stops QEMU. */

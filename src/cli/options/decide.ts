@@ -364,18 +364,22 @@ const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 const SECONDS = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
 
 /**
- * --timeout, --connect-timeout, --wait-socket: seconds -> ms (0 = no limit).
+ * --timeout, --connect-timeout, --wait-socket: seconds -> ms (0 = no limit;
+ * for --wait-socket, its default, 0 = do not wait).
  * Number() alone took `0x10` as 16 and `1e3` as 1000; and 0.0009 rounded up
  * to 1 ms although the message for smaller values asks for 0.001 or more.
  */
+/** What 0 means for a duration flag: no limit, or (--wait-socket) no wait at all. */
+const zeroMeans = (flag: string) => (flag === '--wait-socket' ? '0 = do not wait' : '0 = no limit');
+
 function seconds(flag: string, text: string): number {
   if (!SECONDS.test(text)) {
-    throw new UsageError(`${flag} wants a number of seconds as a plain decimal (e.g. 10 or 0.5; 0 = no limit), not '${text}'`);
+    throw new UsageError(`${flag} wants a number of seconds as a plain decimal (e.g. 10 or 0.5; ${zeroMeans(flag)}), not '${text}'`);
   }
   const n = Number(text);
-  if (n > MAX_SECONDS) throw new UsageError(`${flag} ${text} is too long: at most ${MAX_SECONDS} seconds (0 = no limit)`);
+  if (n > MAX_SECONDS) throw new UsageError(`${flag} ${text} is too long: at most ${MAX_SECONDS} seconds (${zeroMeans(flag)})`);
   // 0.0004 would round to 0, which means "no limit": the opposite of what was asked; 0.0009 is not a millisecond either.
-  if (n > 0 && n * 1000 < 1) throw new UsageError(`${flag} ${text} is below a millisecond: give 0.001 or more (0 = no limit)`);
+  if (n > 0 && n * 1000 < 1) throw new UsageError(`${flag} ${text} is below a millisecond: give 0.001 or more (${zeroMeans(flag)})`);
   return Math.round(n * 1000);
 }
 

@@ -55,7 +55,7 @@ export function isGlobTarget(target: string): boolean {
  * A path with backslash escapes and no glob (`vm\[1\].qmp`) means what the
  * shell would make of it, `vm[1].qmp`, unless a file of that very name exists.
  */
-function unescapedTarget(target: string): string {
+export function unescapedTarget(target: string): string {
   if (!target.includes('\\') || /^[a-z]+:/.test(target) || target.startsWith('@') || hasGlob(target) || exists(target)) return target;
   return target.replace(/\\(.?)/gsu, '$1');
 }

@@ -10,6 +10,9 @@
  * Only for an anonymous pipe on Linux, and only once a reader was seen:
  * one we may not see (another user's under hidepid, the host's end of a
  * container's stdout in another PID namespace) must never look like none.
+ * After that, processes we may not look at are not taken for readers (for
+ * a user, root's are never readable): the reader that was seen is gone, and
+ * none of what we can see reads.
  * A reader not seen in the first few looks stops the watch. Cheap: the
  * reader found last time is asked first (one directory), the whole of /proc
  * only when it is gone.
@@ -90,7 +93,10 @@ export function watchStdoutReader(gone: () => void, delayMs = 250, intervalMs = 
     else if (last === undefined) {
       // Never seen: maybe out of our sight. Look a few times, then leave it to EPIPE.
       if (++unseen >= 3) return;
-    } else if (found === 'none') {
+    } else {
+      // The reader we saw is gone and no process we may look at reads the
+      // pipe. One we may not look at (root's PID 1 for a user) is not taken
+      // for a reader: else a user's qmpsh would never see its reader leave.
       gone();
       return;
     }
