@@ -422,6 +422,16 @@ export class QmpClient extends ClientListeners implements AsyncDisposable {
         this.emit('event', msg.message);
         return;
       case 'greeting':
+        if (this.stateValue === 'negotiating' && stringifyJson(msg.message) === stringifyJson(this.greetingValue)) {
+          // QEMU greets twice when a client connects while it sets up the
+          // monitor (seen under --launch: the socket accepts before the
+          // monitor's handlers are in, and QEMU reports the connection open
+          // once from each thread). Each greeting restarts negotiation on its
+          // side; coming before the reply to our qmp_capabilities, this one
+          // was sent before QEMU read it, so that reply is the fresh
+          // session's. Nothing to do.
+          return;
+        }
         if (this.stateValue !== 'greeting') {
           this.fail(new ProtocolError('the server sent a second greeting'));
           return;

@@ -103,3 +103,37 @@ describe('a malformed greeting: exit 4, one line, in every mode', () => {
     }
   });
 });
+
+describe('a greeting twice', () => {
+  // QEMU greets twice when a client connects while it sets up the monitor
+  // (seen under --launch, now and then): before the reply to our
+  // qmp_capabilities, the second greeting is the one QEMU's session goes on with.
+  it('before the negotiation reply (QEMU starting): the session goes on', async () => {
+    const server = await serve(async (c) => {
+      c.greet();
+      c.greet();
+      const caps = await c.nextRequest();
+      c.reply(caps, {});
+      c.reply(await c.nextRequest(), { status: 'running' });
+    });
+    const r = await runCli([server.path, 'query-status']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ status: 'running' });
+  });
+
+  it('after negotiation, or a different one: a protocol violation (exit 4)', async () => {
+    for (const second of ['same', 'other'] as const) {
+      const server = await serve(async (c) => {
+        c.greet();
+        if (second === 'other') c.send({ QMP: { version: { qemu: { micro: 0, minor: 0, major: 9 }, package: 'x' }, capabilities: [] } });
+        const caps = await c.nextRequest();
+        c.reply(caps, {});
+        if (second === 'same') c.greet();
+      });
+      const r = await runCli([server.path, 'query-status', '--timeout', '5']);
+      expect(r.code, second).toBe(4);
+      expect(r.stderr, second).toMatch(/^qmpsh: the server sent a second greeting/);
+    }
+  });
+});
