@@ -65,3 +65,31 @@ export function argumentReplacement(command: string, path: string, value?: strin
   const key = `${command} ${path.replace(/(^|\.)\d+(?=\.|$)/g, '$1N')}${value === undefined ? '' : `=${value}`}`;
   return Object.hasOwn(ARGUMENT_REPLACEMENTS, key) ? ARGUMENT_REPLACEMENTS[key] : undefined;
 }
+
+/**
+ * What a request QEMU refused used that a later QEMU removed, with its
+ * replacement: for arguments given as JSON (a whole request, --args), which
+ * are sent as given and so refused by QEMU rather than before sending. Only
+ * what QEMU's error names (the argument's or the value's own name in quotes,
+ * as its messages put it) is told, so an unrelated refusal gets no advice.
+ */
+export function replacementsIn(command: string, args: unknown, errorText: string): string[] {
+  const out: string[] = [];
+  const named = (word: string) => errorText.includes(`'${word}'`) || errorText.includes(`"${word}"`);
+  const walk = (value: unknown, path: string) => {
+    if (Array.isArray(value)) value.forEach((v, i) => walk(v, path ? `${path}.${i}` : String(i)));
+    else if (value !== null && typeof value === 'object') {
+      for (const [key, member] of Object.entries(value)) {
+        const at = path ? `${path}.${key}` : key;
+        const instead = argumentReplacement(command, at);
+        if (instead && named(key)) out.push(`'${at}': QEMU removed it; use ${instead}`);
+        walk(member, at);
+      }
+    } else if (typeof value === 'string' && path) {
+      const instead = argumentReplacement(command, path, value);
+      if (instead && named(value)) out.push(`'${path}' ${JSON.stringify(value)}: QEMU removed it; use ${instead}`);
+    }
+  };
+  walk(args, '');
+  return out;
+}

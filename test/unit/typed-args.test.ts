@@ -6,6 +6,7 @@ import { stringifyJson } from '../../src/protocol/json.js';
 import { describeName } from '../../src/schema/describe.js';
 import { Schema } from '../../src/schema/schema.js';
 import { typedRequest } from '../../src/schema/typed-args.js';
+import { replacementsIn } from '../../src/schema/replacements.js';
 import { parseCommand } from '../../src/shell/parse.js';
 
 const schema = Schema.from(JSON.parse(readFileSync(new URL('../fixtures/qemu-7.2-schema.json', import.meta.url), 'utf8')))!;
@@ -62,6 +63,18 @@ describe('typed key=value', () => {
       const warnings: string[] = [];
       typedLater('chardev-add id=m backend.type=memory backend.data.size=4096', warnings);
       expect(warnings).toEqual(["value 'memory' of 'backend.type' is deprecated: it may go away in a later QEMU; use backend.type=ringbuf"]);
+    });
+
+    it('a refusal by QEMU of JSON it was sent as given names what replaced the removed parts it names', () => {
+      const args = { capabilities: [{ capability: 'compress', state: true }, { capability: 'xbzrle', state: true }] };
+      expect(replacementsIn('migrate-set-capabilities', args, "Parameter 'capability' does not accept value 'compress'")).toEqual([
+        `'capabilities.0.capability' "compress": QEMU removed it; use the multifd capability with multifd-compression (QEMU 9.1 removed the older compression)`,
+      ]);
+      // Not named by the error: no advice.
+      expect(replacementsIn('migrate-set-capabilities', args, "Parameter 'state' is missing")).toEqual([]);
+      expect(replacementsIn('migrate', { uri: 'x', blk: true }, "Parameter 'blk' is unexpected")).toEqual([
+        `'blk': QEMU removed it; use blockdev-mirror to an NBD export on the destination (QEMU 9.1 removed block migration)`,
+      ]);
     });
 
     it('a typo is still a typo', () => {

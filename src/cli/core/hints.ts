@@ -3,7 +3,8 @@
  * its settings is involved (QmpError.hint) and never name a flag; this table
  * names the flag. The compiler checks that every hint has its words.
  */
-import type { QmpError, QmpHint } from '../../errors.js';
+import { CommandError, type QmpError, type QmpHint } from '../../errors.js';
+import { replacementsIn } from '../../schema/replacements.js';
 
 const FLAG_HINTS: Record<QmpHint, string> = {
   connectTimeoutMs: 'raise the limit with --connect-timeout',
@@ -27,6 +28,13 @@ export function hintFor(error: QmpError, where: 'cli' | 'shell' = 'cli'): string
 
 /** The message with its hint, as printed on one line. */
 export function messageWithHint(error: QmpError, where: 'cli' | 'shell' = 'cli'): string {
-  const hint = hintFor(error, where);
+  const hint = hintFor(error, where) ?? removedHint(error);
   return `${error.message.replace(/\s*\n\s*/g, ' ')}${hint ? ` (${hint})` : ''}`;
+}
+
+/** QEMU refused an argument or value a later QEMU removed (given as JSON, so not caught before sending): its replacement. */
+function removedHint(error: QmpError): string | undefined {
+  if (!(error instanceof CommandError) || !error.request) return undefined;
+  const found = replacementsIn(error.request.execute, error.request.arguments, error.desc);
+  return found.length ? found.join('; ') : undefined;
 }
