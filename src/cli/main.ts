@@ -55,10 +55,8 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
       if (debug) io.err(stackOf(err));
     }
   } finally {
-    // A write that failed says so a tick later (ENOSPC on a file or device):
-    // let it, so that the last output's fate (--help's too) decides the exit code.
-    await io.flush();
-    await new Promise((resolve) => setImmediate(resolve));
+    // The last output's fate (--help's too) decides the exit code as well.
+    await io.settle();
     // A run ended early exits as such, whatever the mode made of it (core/interrupt.ts).
     const end = runEnd();
     const failure = end?.kind === 'signal' ? undefined : io.writeFailure;

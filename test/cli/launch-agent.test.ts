@@ -60,15 +60,20 @@ describe('--launch', () => {
     rmSync(join(sock, '..'), { recursive: true, force: true });
   });
 
+  /** --launch query-status with $TMPDIR set to `tmp`: it must work as with any other. */
+  async function launchWith(tmp: string) {
+    const r = await runCli(['--launch', 'query-status', '--', ...QEMU], { env: { TMPDIR: tmp } });
+    expect(r.stderr, tmp).toBe('');
+    expect(r.code, tmp).toBe(0);
+    expect(JSON.parse(r.stdout), tmp).toMatchObject({ status: 'running' });
+  }
+
   it('works with a comma in $TMPDIR (QEMU\'s option syntax doubles it)', async () => {
     const base = mkdtempSync(join(tmpdir(), 'qmpsh-comma-'));
     const tmp = join(base, 'a,b');
     mkdirSync(tmp);
     try {
-      const r = await runCli(['--launch', 'query-status', '--', ...QEMU], { env: { TMPDIR: tmp } });
-      expect(r.stderr).toBe('');
-      expect(r.code).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ status: 'running' });
+      await launchWith(tmp);
       expect(readdirSync(tmp)).toEqual([]); // and its directory is gone
     } finally {
       rmSync(base, { recursive: true, force: true });
@@ -76,11 +81,7 @@ describe('--launch', () => {
   });
 
   it('works with a $TMPDIR that is missing or relative: the socket goes under /tmp (not an internal error)', async () => {
-    for (const tmp of [join(tmpdir(), 'qmpsh-no-such-dir', 'x'), 'relative']) {
-      const r = await runCli(['--launch', 'query-status', '--', ...QEMU], { env: { TMPDIR: tmp } });
-      expect(r.stderr, tmp).toBe('');
-      expect(r.code, tmp).toBe(0);
-    }
+    for (const tmp of [join(tmpdir(), 'qmpsh-no-such-dir', 'x'), 'relative']) await launchWith(tmp);
   });
 
   it('works with a $TMPDIR too long for a socket path (107 bytes): the socket goes under /tmp', async () => {
@@ -88,10 +89,7 @@ describe('--launch', () => {
     const tmp = join(base, 'x'.repeat(100));
     mkdirSync(tmp);
     try {
-      const r = await runCli(['--launch', 'query-status', '--', ...QEMU], { env: { TMPDIR: tmp } });
-      expect(r.stderr).toBe('');
-      expect(r.code).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ status: 'running' });
+      await launchWith(tmp);
     } finally {
       rmSync(base, { recursive: true, force: true });
     }

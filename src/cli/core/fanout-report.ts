@@ -32,8 +32,7 @@ export interface TargetOutcome {
 export async function reportFanOut(io: Io, outcomes: readonly TargetOutcome[]): Promise<void> {
   // The summary comes after every block, also on a terminal shared by both
   // streams; and not at all when stdout failed (a write says so a tick later).
-  await io.flush();
-  await new Promise((resolve) => setImmediate(resolve));
+  await io.settle();
   if (runEnd()?.kind === 'stdout-closed' || io.writeFailure) return;
   const failed = outcomes.filter((o) => o.error !== undefined);
   io.err(

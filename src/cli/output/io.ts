@@ -46,6 +46,11 @@ export interface Io {
   /** Resolves when what was written to stdout so far is handed to the system. */
   flush(): Promise<void>;
   /**
+   * flush(), then a tick: a write that failed (ENOSPC on a file or device)
+   * says so a tick later, and writeFailure is known after this.
+   */
+  settle(): Promise<void>;
+  /**
    * Aborted when stdout's reader went away (EPIPE, `qmpsh ... | head -1`):
    * output ends quietly, and main ends the run.
    */
@@ -144,6 +149,21 @@ export async function processIo(settings: ColorSettings): Promise<Io> {
     wrote(stdout, stdout.write(text));
   };
   const errPaint = paints.err;
+  const flush = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (corked) uncork();
+      if (closing.signal.aborted || !full.has(stdout)) resolve();
+      else {
+        // A reader that goes away instead of reading: resolve as well.
+        const done = () => {
+          stdout.off('drain', done);
+          closing.signal.removeEventListener('abort', done);
+          resolve();
+        };
+        stdout.on('drain', done);
+        closing.signal.addEventListener('abort', done, { once: true });
+      }
+    });
   return {
     out: (line) => write(`${outSafe(line)}\n`),
     outText: (text) => write(inert(text)),
@@ -159,21 +179,11 @@ export async function processIo(settings: ColorSettings): Promise<Io> {
     control: (sequence) => {
       if (stdout.isTTY) write(sequence);
     },
-    flush: () =>
-      new Promise<void>((resolve) => {
-        if (corked) uncork();
-        if (closing.signal.aborted || !full.has(stdout)) resolve();
-        else {
-          // A reader that goes away instead of reading: resolve as well.
-          const done = () => {
-            stdout.off('drain', done);
-            closing.signal.removeEventListener('abort', done);
-            resolve();
-          };
-          stdout.on('drain', done);
-          closing.signal.addEventListener('abort', done, { once: true });
-        }
-      }),
+    flush,
+    settle: async () => {
+      await flush();
+      await new Promise((resolve) => setImmediate(resolve));
+    },
     closed: closing.signal,
     get writeFailure() {
       return failure;
